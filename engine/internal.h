@@ -1,0 +1,142 @@
+/*
+ * Engine internals shared between engine files: the allocator, the layout
+ * of schemas, records and tables. Nothing here is part of the public
+ * interface (restmachine_orm.h).
+ */
+#ifndef RM_INTERNAL_H
+#define RM_INTERNAL_H
+
+#include "restmachine_orm.h"
+#include "uthash.h"
+
+/* ------------------------------------------------------------ allocator */
+
+/* Every byte a store holds is counted here, so stats() can report it and a
+ * cap can make allocation fail on purpose in tests. */
+typedef struct rm_mem {
+  size_t bytes;
+  size_t limit; /* 0: none */
+} rm_mem;
+
+void *rm_mem_alloc(rm_mem *m, size_t size);
+void *rm_mem_realloc(rm_mem *m, void *p, size_t old_size, size_t new_size);
+void rm_mem_free(rm_mem *m, void *p, size_t size);
+
+/* Plain allocation for objects not owned by a store (schemas, queries). */
+void *rm_xalloc(size_t size);
+void rm_xfree(void *p);
+
+/* -------------------------------------------------------------- schemas */
+
+#define RM_BOUND_GT 0x1u
+#define RM_BOUND_GE 0x2u
+#define RM_BOUND_LT 0x4u
+#define RM_BOUND_LE 0x8u
+
+typedef struct rm_field {
+  char *name;
+  rm_ftype type;
+  unsigned flags;
+  unsigned bounds;           /* RM_BOUND_* set */
+  rm_value gt, ge, lt, le;   /* numbers */
+  int64_t min_len, max_len;  /* -1: none */
+  rm_value *choices;         /* strings owned by the schema */
+  size_t nchoices;
+} rm_field;
+
+struct rm_schema {
+  char *name;
+  unsigned refs;
+  int finished;
+  int nfields;
+  int pk;                    /* primary key field, -1 before finish */
+  int nunique;               /* unique fields other than the key */
+  int unique[RM_MAX_FIELDS];
+  rm_field fields[RM_MAX_FIELDS];
+};
+
+/* Formats a message naming model and field into the diag. */
+void rm_diag_set(rm_diag *d, rm_errkind kind, const char *fmt, ...);
+
+/* ----------------------------------------------------- records and keys */
+
+struct rm_record {
+  UT_hash_handle hh; /* in the table's primary key map */
+  uint64_t seq;      /* insertion order; an overwrite keeps it */
+  uint32_t slot;     /* index in the table's slot array */
+  uint32_t size;     /* bytes of data */
+  unsigned char data[];
+};
+
+/* The bytes a hash map keys a value by: the string bytes, the 8 bytes of
+ * an integer or double, or the tag byte of a boolean. `scratch` holds the
+ * bytes when they are not in the record. */
+typedef struct rm_keybytes {
+  const void *ptr;
+  size_t len;
+} rm_keybytes;
+
+/* Key bytes of field `field` inside encoded data (pointing into data). */
+rm_keybytes rm_record_key(const rm_schema *s, const unsigned char *data,
+                          int field);
+/* Key bytes of a free value; scratch must hold 8 bytes. */
+rm_keybytes rm_value_key(const rm_value *v, unsigned char *scratch);
+
+/* Total order used by queries and order_by for two non-nil values of one
+ * field: numbers numerically, strings bytewise, false < true. */
+int rm_value_compare(const rm_value *a, const rm_value *b);
+int rm_value_equal(const rm_value *a, const rm_value *b);
+
+/* ---------------------------------------------------------- hash maps */
+
+/* An entry of a unique-field index: the record holding the value. */
+typedef struct rm_unique_entry {
+  UT_hash_handle hh;
+  const rm_record *rec;
+} rm_unique_entry;
+
+/* All HASH_* macros live in hashmap.c; these wrap them. Adds return -1 when
+ * out of memory (nothing added). */
+const rm_record *rm_map_find(rm_record *const *head, rm_keybytes k);
+int rm_map_add(rm_mem *m, rm_record **head, rm_record *r, rm_keybytes k);
+void rm_map_remove(rm_mem *m, rm_record **head, rm_record *r);
+void rm_map_clear(rm_mem *m, rm_record **head);
+
+rm_unique_entry *rm_umap_find(rm_unique_entry *const *head, rm_keybytes k);
+int rm_umap_add(rm_mem *m, rm_unique_entry **head, rm_unique_entry *e,
+                rm_keybytes k);
+void rm_umap_remove(rm_mem *m, rm_unique_entry **head, rm_unique_entry *e);
+/* Removes every entry, calling rm_mem_free on each. */
+void rm_umap_clear(rm_mem *m, rm_unique_entry **head);
+
+/* ---------------------------------------------------------------- tables */
+
+struct rm_table {
+  UT_hash_handle hh;        /* in the store's map of tables by name */
+  char *name;
+  rm_store *store;
+  rm_schema *schema;
+  rm_record *by_key;        /* uthash head */
+  rm_record **slots;        /* insertion order; NULL where deleted */
+  size_t nslots, capslots;
+  size_t count;
+  uint64_t next_seq;
+  uint64_t version;
+  rm_unique_entry *unique[RM_MAX_FIELDS]; /* by schema->unique[] position */
+  rm_table *next_created;   /* creation order, for stats */
+};
+
+struct rm_store {
+  rm_mem mem;
+  rm_table *tables;         /* uthash head, by name */
+  rm_table *first, *last;   /* creation order */
+};
+
+/* Adds/removes tables in the store's name map (hashmap.c). */
+rm_table *rm_tables_find(rm_table *const *head, const char *name);
+int rm_tables_add(rm_mem *m, rm_table **head, rm_table *t);
+void rm_tables_clear(rm_mem *m, rm_table **head);
+
+void rm_table_free(rm_table *t);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * restmachine_orm engine: the public C interface.
+ *
+ * The engine stores records of declared models in memory, validates values
+ * against field rules and evaluates queries. It knows nothing of Lua: a C
+ * host and the Lua bindings use this same header.
+ *
+ * Conventions
+ * - Functions that can fail return 0 on success and -1 on failure, and fill
+ *   the rm_diag the caller passed (kind, message, and for validation errors
+ *   one entry per broken rule). An operation that fails changes nothing.
+ * - Values passed in (rm_value strings) are borrowed for the duration of the
+ *   call; the engine copies what it keeps.
+ * - Pointers returned by lookups (records, values decoded from a record)
+ *   point into engine memory and stay valid until the next write to the same
+ *   table; copy what must live longer.
+ */
+#ifndef RESTMACHINE_ORM_H
+#define RESTMACHINE_ORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RM_MAX_FIELDS 128       /* fields per model */
+#define RM_MAX_FIELD_ERRORS 32  /* rule violations reported per operation */
+#define RM_MAX_ORDER 8          /* order_by terms per query */
+
+/* ---------------------------------------------------------------- values */
+
+/* Field types a model can declare. */
+typedef enum rm_ftype {
+  RM_T_STRING = 1, /* UTF-8 text */
+  RM_T_BYTES,      /* any byte string */
+  RM_T_INTEGER,    /* int64 */
+  RM_T_NUMBER,     /* int64 or double, kept as given */
+  RM_T_BOOLEAN,
+  RM_T_DATETIME    /* epoch seconds (double, UTC) */
+} rm_ftype;
+
+/* What a value holds. RM_V_OTHER stands for a host value the engine cannot
+ * store (a Lua table or function); it carries the host's type name so that
+ * errors can say what was given. */
+typedef enum rm_vtag {
+  RM_V_NIL = 0,
+  RM_V_FALSE = 1,
+  RM_V_TRUE = 2,
+  RM_V_INT = 3,
+  RM_V_FLOAT = 4,
+  RM_V_STR = 5,
+  RM_V_OTHER = 6
+} rm_vtag;
+
+typedef struct rm_value {
+  rm_vtag tag;
+  union {
+    int64_t i;
+    double f;
+    struct { const char *ptr; size_t len; } s;
+    const char *type_name; /* RM_V_OTHER */
+  } u;
+} rm_value;
+
+rm_value rm_nil(void);
+rm_value rm_bool(int b);
+rm_value rm_int(int64_t i);
+rm_value rm_float(double f);
+rm_value rm_str(const char *ptr, size_t len);
+
+/* ----------------------------------------------------------- diagnostics */
+
+typedef enum rm_errkind {
+  RM_OK = 0,
+  RM_E_VALIDATION,
+  RM_E_DUPLICATE,
+  RM_E_NOT_FOUND,
+  RM_E_MULTIPLE,
+  RM_E_CONFIG,
+  RM_E_MEMORY,
+  RM_E_BACKEND
+} rm_errkind;
+
+typedef struct rm_field_error {
+  char field[64];    /* field (or condition key) the rule belongs to */
+  char code[16];     /* "type", "required", "ge", ... */
+  char message[192]; /* full sentence naming model and field */
+} rm_field_error;
+
+/* Filled by a failing call. Zero it (rm_diag_init) before use. */
+typedef struct rm_diag {
+  rm_errkind kind;
+  char message[320];
+  int nerrors;      /* entries in errors[] */
+  int truncated;    /* more rules were broken than errors[] holds */
+  rm_field_error errors[RM_MAX_FIELD_ERRORS];
+} rm_diag;
+
+void rm_diag_init(rm_diag *d);
+/* The name of an error kind as API.md spells it ("ValidationError"). */
+const char *rm_errkind_name(rm_errkind kind);
+
+/* ------------------------------------------------------------- schemas */
+
+typedef struct rm_schema rm_schema;
+
+/* Field flags. */
+#define RM_F_PRIMARY_KEY 0x01u
+#define RM_F_UNIQUE      0x02u
+#define RM_F_INDEX       0x04u
+#define RM_F_OPTIONAL    0x08u
+
+/* Builds a schema for the model `name`. Returns NULL when out of memory.
+ * The schema is reference counted; the creator holds one reference. */
+rm_schema *rm_schema_new(const char *name);
+void rm_schema_ref(rm_schema *s);
+void rm_schema_unref(rm_schema *s);
+
+/* Appends a field; returns its index or -1 (diag says why). */
+int rm_schema_add_field(rm_schema *s, const char *name, rm_ftype type,
+                        unsigned flags, rm_diag *d);
+/* Constraints on the last-added field. `bound` is one of "gt", "ge", "lt",
+ * "le"; the value must be a number. */
+int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
+                        rm_value v, rm_diag *d);
+int rm_schema_set_length(rm_schema *s, int field, int64_t min_len,
+                         int64_t max_len, rm_diag *d);
+/* Adds one allowed value (copied) to the field's choices. */
+int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d);
+/* Checks the whole declaration (one primary key...). After this the
+ * schema must not be changed. */
+int rm_schema_finish(rm_schema *s, rm_diag *d);
+
+const char *rm_schema_name(const rm_schema *s);
+int rm_schema_nfields(const rm_schema *s);
+int rm_schema_primary_key(const rm_schema *s);   /* field index */
+int rm_schema_find(const rm_schema *s, const char *name, size_t len);
+const char *rm_field_name(const rm_schema *s, int field);
+rm_ftype rm_field_type(const rm_schema *s, int field);
+unsigned rm_field_flags(const rm_schema *s, int field);
+const char *rm_ftype_name(rm_ftype t);
+/* Same field names, types, order and key/unique flags. */
+int rm_schema_compatible(const rm_schema *a, const rm_schema *b);
+
+/* Converts `v` to the field's storage form (ISO-8601 text to epoch seconds
+ * for datetimes, integral floats to integers for integer fields) and checks
+ * its type only. Appends to `d` and returns -1 when the type is wrong. */
+int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d);
+/* rm_field_coerce, then every rule of the field (required, bounds,
+ * lengths, UTF-8, choices). Collects all broken rules into `d`. */
+int rm_field_validate(const rm_schema *s, int field, rm_value *v, rm_diag *d);
+
+/* Adds a validation error to d (kind becomes RM_E_VALIDATION). */
+void rm_diag_field_error(rm_diag *d, const char *field, const char *code,
+                         const char *fmt, ...);
+
+/* ------------------------------------------------------------- records */
+
+/* An encoded record: one tag byte per field in schema order, each followed
+ * by its payload. Records are immutable once stored. */
+typedef struct rm_record rm_record;
+
+/* Bytes needed to encode vals[0..nfields-1] (already validated). */
+size_t rm_record_encoded_size(const rm_schema *s, const rm_value *vals);
+void rm_record_encode(const rm_schema *s, const rm_value *vals,
+                      unsigned char *out);
+/* Decodes field `field` of an encoded record. String values point into
+ * `data`. */
+void rm_record_get(const rm_schema *s, const unsigned char *data, int field,
+                   rm_value *out);
+/* Decodes every field into vals[0..nfields-1]. */
+void rm_record_get_all(const rm_schema *s, const unsigned char *data,
+                       rm_value *vals);
+
+const unsigned char *rm_record_data(const rm_record *r);
+size_t rm_record_size(const rm_record *r);
+
+/* ------------------------------------------------------------ the store */
+
+typedef struct rm_store rm_store;
+typedef struct rm_table rm_table;
+
+rm_store *rm_store_new(void);
+void rm_store_free(rm_store *st);
+/* Caps the bytes the store may hold (0: no cap). Allocations past the cap
+ * fail as out of memory; used to test failure paths. */
+void rm_store_set_limit(rm_store *st, size_t bytes);
+size_t rm_store_bytes(const rm_store *st);
+size_t rm_store_records(const rm_store *st);
+
+/* The table of model `s` in this store, created on first use. A store
+ * keeps one table per model name. A model whose fields differ from the
+ * table's gets RM_E_CONFIG unless the table is empty (then the table takes
+ * the new schema). The table lives as long as the store. */
+rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d);
+/* Calls fn for each table (in creation order). */
+void rm_store_each_table(rm_store *st, void (*fn)(rm_table *, void *),
+                         void *ud);
+
+const rm_schema *rm_table_schema(const rm_table *t);
+size_t rm_table_count(const rm_table *t);
+/* Increases on every write; iterators compare it to detect changes. */
+uint64_t rm_table_version(const rm_table *t);
+
+/* How rm_table_put treats an existing record with the same key. */
+typedef enum rm_put_mode {
+  RM_PUT_CREATE, /* fail with RM_E_DUPLICATE */
+  RM_PUT_UPSERT, /* replace it, keeping its place in insertion order */
+  RM_PUT_UPDATE  /* replace it; fail with RM_E_NOT_FOUND when absent */
+} rm_put_mode;
+
+/* Stores a copy of an encoded, validated record. Checks unique fields.
+ * On success *out (if not NULL) is the stored record. */
+int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
+                 rm_put_mode mode, const rm_record **out, rm_diag *d);
+/* The record whose primary key equals `key` (coerced to the key's type),
+ * or NULL. Returns -1 only when the key has the wrong type. */
+int rm_table_get(const rm_table *t, rm_value key, const rm_record **out,
+                 rm_diag *d);
+/* Removes the record with this key; returns 1 if one was removed, 0 if
+ * none, -1 on a key of the wrong type. */
+int rm_table_delete(rm_table *t, rm_value key, rm_diag *d);
+void rm_table_clear(rm_table *t);
+
+/* Iteration in insertion order: pos starts at 0; returns NULL at the end.
+ * Valid until the next write to the table. */
+const rm_record *rm_table_next(const rm_table *t, size_t *pos);
+/* The record's place in insertion order (kept by an overwriting upsert). */
+uint64_t rm_record_seq(const rm_record *r);
+
+/* ---------------------------------------------------------------- queries */
+
+typedef struct rm_node rm_node;
+
+typedef enum rm_op {
+  RM_OP_EQ, RM_OP_NE, RM_OP_GT, RM_OP_GTE, RM_OP_LT, RM_OP_LTE, RM_OP_IN
+} rm_op;
+
+/* Parses a lookup suffix ("gte", "in"); returns -1 if unknown. */
+int rm_op_parse(const char *name, size_t len);
+const char *rm_op_name(rm_op op);
+
+/* Query trees are immutable and reference counted. Constructors return a
+ * new reference (NULL with diag filled on failure); combinators take new
+ * references to their children. */
+rm_node *rm_node_true(rm_diag *d);
+/* field `op` value; for RM_OP_IN, vals[0..n-1]. Values are coerced to the
+ * field's type (errors name the field) and copied. */
+rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
+                      const rm_value *vals, size_t n, rm_diag *d);
+rm_node *rm_node_and(rm_node *a, rm_node *b, rm_diag *d);
+rm_node *rm_node_or(rm_node *a, rm_node *b, rm_diag *d);
+rm_node *rm_node_not(rm_node *a, rm_diag *d);
+void rm_node_ref(rm_node *n);
+void rm_node_unref(rm_node *n);
+
+int rm_node_matches(const rm_node *n, const rm_schema *s,
+                    const unsigned char *data);
+
+typedef struct rm_order {
+  int nterms;
+  int field[RM_MAX_ORDER];
+  int desc[RM_MAX_ORDER];
+} rm_order;
+
+/* Runs a query: the records of `t` matching `where` (NULL: all), sorted by
+ * `order` (NULL or no terms: insertion order), after skipping `offset`,
+ * at most `limit` (-1: no limit). Writes up to `cap` record pointers to
+ * out (cap >= rm_table_count(t) is always enough) and returns how many.
+ * Returns -1 on failure (out of memory while sorting). */
+long rm_query_run(const rm_table *t, const rm_node *where,
+                  const rm_order *order, int64_t offset, int64_t limit,
+                  const rm_record **out, size_t cap, rm_diag *d);
+/* The number of matches, with offset and limit applied. */
+int64_t rm_query_count(const rm_table *t, const rm_node *where,
+                       int64_t offset, int64_t limit);
+
+/* ------------------------------------------------------------- datetimes */
+
+/* Parses ISO-8601 ("2025-01-15T10:30:00Z", "2025-01-15 10:30:00.123+02:00",
+ * "2025-01-15") into epoch seconds. Text without offset is UTC. */
+int rm_datetime_parse(const char *s, size_t len, double *out);
+/* Formats epoch seconds as "2025-01-15T10:30:00Z", with ".ffffff" when the
+ * value has a fraction. buf must hold 40 bytes. Returns the length. */
+size_t rm_datetime_format(double t, char *buf);
+/* Current time, epoch seconds with sub-second precision. */
+double rm_datetime_now(void);
+
+/* Returns 1 when the bytes are valid UTF-8; *chars gets the character
+ * count. */
+int rm_utf8_check(const char *s, size_t len, size_t *chars);
+
+#endif

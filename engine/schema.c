@@ -1,0 +1,235 @@
+/*
+ * Schemas: a model's fields and their rules, built once at declaration.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static char *dup_str(const char *s, size_t len) {
+  char *p = rm_xalloc(len + 1);
+  if (p == NULL) return NULL;
+  memcpy(p, s, len);
+  p[len] = '\0';
+  return p;
+}
+
+rm_schema *rm_schema_new(const char *name) {
+  rm_schema *s = rm_xalloc(sizeof *s);
+  if (s == NULL) return NULL;
+  memset(s, 0, sizeof *s);
+  s->name = dup_str(name, strlen(name));
+  if (s->name == NULL) {
+    rm_xfree(s);
+    return NULL;
+  }
+  s->refs = 1;
+  s->pk = -1;
+  return s;
+}
+
+void rm_schema_ref(rm_schema *s) { s->refs++; }
+
+static void free_field(rm_field *f) {
+  size_t i;
+  for (i = 0; i < f->nchoices; i++)
+    if (f->choices[i].tag == RM_V_STR) rm_xfree((void *)f->choices[i].u.s.ptr);
+  rm_xfree(f->choices);
+  rm_xfree(f->name);
+}
+
+void rm_schema_unref(rm_schema *s) {
+  int i;
+  if (s == NULL || --s->refs > 0) return;
+  for (i = 0; i < s->nfields; i++) free_field(&s->fields[i]);
+  rm_xfree(s->name);
+  rm_xfree(s);
+}
+
+const char *rm_ftype_name(rm_ftype t) {
+  switch (t) {
+    case RM_T_STRING: return "string";
+    case RM_T_BYTES: return "bytes";
+    case RM_T_INTEGER: return "integer";
+    case RM_T_NUMBER: return "number";
+    case RM_T_BOOLEAN: return "boolean";
+    case RM_T_DATETIME: return "datetime";
+  }
+  return "unknown";
+}
+
+int rm_schema_add_field(rm_schema *s, const char *name, rm_ftype type,
+                        unsigned flags, rm_diag *d) {
+  rm_field *f;
+  if (s->finished || s->nfields == RM_MAX_FIELDS) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: a model holds at most %d fields",
+                s->name, name, RM_MAX_FIELDS);
+    return -1;
+  }
+  if (rm_schema_find(s, name, strlen(name)) >= 0) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: field declared twice", s->name, name);
+    return -1;
+  }
+  f = &s->fields[s->nfields];
+  memset(f, 0, sizeof *f);
+  f->name = dup_str(name, strlen(name));
+  if (f->name == NULL) {
+    rm_diag_set(d, RM_E_MEMORY, "%s.%s: out of memory", s->name, name);
+    return -1;
+  }
+  f->type = type;
+  f->flags = flags;
+  f->min_len = f->max_len = -1;
+  return s->nfields++;
+}
+
+static int is_numeric_type(rm_ftype t) {
+  return t == RM_T_INTEGER || t == RM_T_NUMBER || t == RM_T_DATETIME;
+}
+
+static int is_length_type(rm_ftype t) {
+  return t == RM_T_STRING || t == RM_T_BYTES;
+}
+
+int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
+                        rm_value v, rm_diag *d) {
+  rm_field *f = &s->fields[field];
+  rm_diag tmp;
+  if (!is_numeric_type(f->type)) {
+    rm_diag_set(d, RM_E_CONFIG,
+                "%s.%s: option %s applies to integer, number and datetime "
+                "fields, not %s", s->name, f->name, bound,
+                rm_ftype_name(f->type));
+    return -1;
+  }
+  rm_diag_init(&tmp);
+  if (v.tag == RM_V_NIL || rm_field_coerce(s, field, &v, &tmp) < 0) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: option %s must be a %s value",
+                s->name, f->name, bound, rm_ftype_name(f->type));
+    return -1;
+  }
+  if (strcmp(bound, "gt") == 0) { f->gt = v; f->bounds |= RM_BOUND_GT; }
+  else if (strcmp(bound, "ge") == 0) { f->ge = v; f->bounds |= RM_BOUND_GE; }
+  else if (strcmp(bound, "lt") == 0) { f->lt = v; f->bounds |= RM_BOUND_LT; }
+  else if (strcmp(bound, "le") == 0) { f->le = v; f->bounds |= RM_BOUND_LE; }
+  else {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: unknown bound %s", s->name, f->name,
+                bound);
+    return -1;
+  }
+  return 0;
+}
+
+int rm_schema_set_length(rm_schema *s, int field, int64_t min_len,
+                         int64_t max_len, rm_diag *d) {
+  rm_field *f = &s->fields[field];
+  if (!is_length_type(f->type)) {
+    rm_diag_set(d, RM_E_CONFIG,
+                "%s.%s: min_length/max_length apply to string and bytes "
+                "fields, not %s", s->name, f->name, rm_ftype_name(f->type));
+    return -1;
+  }
+  if (min_len < -1 || max_len < -1 || (max_len >= 0 && min_len > max_len)) {
+    rm_diag_set(d, RM_E_CONFIG,
+                "%s.%s: min_length/max_length must be non-negative integers "
+                "with min_length <= max_length", s->name, f->name);
+    return -1;
+  }
+  if (min_len >= 0) f->min_len = min_len;
+  if (max_len >= 0) f->max_len = max_len;
+  return 0;
+}
+
+int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d) {
+  rm_field *f = &s->fields[field];
+  rm_value *grown;
+  rm_diag tmp;
+  rm_diag_init(&tmp);
+  if (v.tag == RM_V_NIL || rm_field_coerce(s, field, &v, &tmp) < 0) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: every choice must be a %s value",
+                s->name, f->name, rm_ftype_name(f->type));
+    return -1;
+  }
+  grown = realloc(f->choices, (f->nchoices + 1) * sizeof *grown);
+  if (grown == NULL) goto oom;
+  f->choices = grown;
+  if (v.tag == RM_V_STR) {
+    char *copy = dup_str(v.u.s.ptr, v.u.s.len);
+    if (copy == NULL) goto oom;
+    v.u.s.ptr = copy;
+  }
+  f->choices[f->nchoices++] = v;
+  return 0;
+oom:
+  rm_diag_set(d, RM_E_MEMORY, "%s.%s: out of memory", s->name, f->name);
+  return -1;
+}
+
+static int key_type_ok(rm_ftype t) {
+  return t != RM_T_NUMBER;
+}
+
+/* Checks the key and unique fields and records where they are. */
+int rm_schema_finish(rm_schema *s, rm_diag *d) {
+  int i;
+  for (i = 0; i < s->nfields; i++) {
+    rm_field *f = &s->fields[i];
+    if (!(f->flags & (RM_F_PRIMARY_KEY | RM_F_UNIQUE))) continue;
+    if (!key_type_ok(f->type)) {
+      rm_diag_set(d, RM_E_CONFIG,
+                  "%s.%s: a %s field cannot be a primary key or unique",
+                  s->name, f->name, rm_ftype_name(f->type));
+      return -1;
+    }
+    if (!(f->flags & RM_F_PRIMARY_KEY)) {
+      s->unique[s->nunique++] = i;
+      continue;
+    }
+    if (s->pk >= 0) {
+      rm_diag_set(d, RM_E_CONFIG,
+                  "%s.%s: two primary keys (%s is one already)", s->name,
+                  f->name, s->fields[s->pk].name);
+      return -1;
+    }
+    s->pk = i;
+    f->flags &= ~RM_F_OPTIONAL; /* a key is always required */
+  }
+  if (s->pk < 0) {
+    rm_diag_set(d, RM_E_CONFIG,
+                "%s: no primary key (declare a field with primary_key = true)",
+                s->name);
+    return -1;
+  }
+  s->finished = 1;
+  return 0;
+}
+
+const char *rm_schema_name(const rm_schema *s) { return s->name; }
+int rm_schema_nfields(const rm_schema *s) { return s->nfields; }
+int rm_schema_primary_key(const rm_schema *s) { return s->pk; }
+const char *rm_field_name(const rm_schema *s, int i) { return s->fields[i].name; }
+rm_ftype rm_field_type(const rm_schema *s, int i) { return s->fields[i].type; }
+unsigned rm_field_flags(const rm_schema *s, int i) { return s->fields[i].flags; }
+
+int rm_schema_find(const rm_schema *s, const char *name, size_t len) {
+  int i;
+  for (i = 0; i < s->nfields; i++) {
+    const char *fn = s->fields[i].name;
+    if (strncmp(fn, name, len) == 0 && fn[len] == '\0') return i;
+  }
+  return -1;
+}
+
+int rm_schema_compatible(const rm_schema *a, const rm_schema *b) {
+  const unsigned keyflags = RM_F_PRIMARY_KEY | RM_F_UNIQUE;
+  int i;
+  if (a == b) return 1;
+  if (a->nfields != b->nfields) return 0;
+  for (i = 0; i < a->nfields; i++) {
+    const rm_field *fa = &a->fields[i], *fb = &b->fields[i];
+    if (strcmp(fa->name, fb->name) != 0 || fa->type != fb->type ||
+        (fa->flags & keyflags) != (fb->flags & keyflags))
+      return 0;
+  }
+  return 1;
+}

@@ -1,0 +1,85 @@
+/*
+ * Stores: one per backend, holding a table per model name and the
+ * allocator that counts the store's bytes.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+rm_store *rm_store_new(void) {
+  rm_store *st = rm_xalloc(sizeof *st);
+  if (st == NULL) return NULL;
+  memset(st, 0, sizeof *st);
+  return st;
+}
+
+void rm_store_free(rm_store *st) {
+  rm_table *t, *next;
+  if (st == NULL) return;
+  rm_tables_clear(&st->mem, &st->tables);
+  for (t = st->first; t != NULL; t = next) {
+    next = t->next_created;
+    rm_table_free(t);
+  }
+  rm_xfree(st);
+}
+
+void rm_store_set_limit(rm_store *st, size_t bytes) { st->mem.limit = bytes; }
+size_t rm_store_bytes(const rm_store *st) { return st->mem.bytes; }
+
+size_t rm_store_records(const rm_store *st) {
+  const rm_table *t;
+  size_t n = 0;
+  for (t = st->first; t != NULL; t = t->next_created) n += t->count;
+  return n;
+}
+
+void rm_store_each_table(rm_store *st, void (*fn)(rm_table *, void *),
+                         void *ud) {
+  rm_table *t;
+  for (t = st->first; t != NULL; t = t->next_created) fn(t, ud);
+}
+
+static rm_table *create_table(rm_store *st, const rm_schema *s, rm_diag *d) {
+  size_t len = strlen(s->name);
+  rm_table *t = rm_mem_alloc(&st->mem, sizeof *t);
+  if (t == NULL) goto oom;
+  memset(t, 0, sizeof *t);
+  t->name = rm_mem_alloc(&st->mem, len + 1);
+  if (t->name == NULL) goto oom;
+  memcpy(t->name, s->name, len + 1);
+  t->store = st;
+  t->schema = (rm_schema *)s;
+  if (rm_tables_add(&st->mem, &st->tables, t) < 0) goto oom;
+  rm_schema_ref(t->schema);
+  if (st->last) st->last->next_created = t;
+  else st->first = t;
+  st->last = t;
+  return t;
+oom:
+  if (t) rm_mem_free(&st->mem, t->name, len + 1);
+  rm_mem_free(&st->mem, t, sizeof *t);
+  rm_diag_set(d, RM_E_MEMORY, "%s: out of memory", s->name);
+  return NULL;
+}
+
+rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d) {
+  rm_table *t = rm_tables_find(&st->tables, s->name);
+  if (t == NULL) return create_table(st, s, d);
+  if (rm_schema_compatible(t->schema, s)) return t;
+  if (t->count == 0) {
+    /* An empty table takes the newer declaration (fixtures redeclare
+     * models freely); its maps are empty, so nothing is keyed by the old
+     * layout. */
+    rm_table_clear(t);
+    rm_schema_ref((rm_schema *)s);
+    rm_schema_unref(t->schema);
+    t->schema = (rm_schema *)s;
+    return t;
+  }
+  rm_diag_set(d, RM_E_CONFIG,
+              "%s: this backend holds %zu %s records declared with other "
+              "fields; clear them (backend:clear(%s)) or use another backend",
+              s->name, t->count, s->name, s->name);
+  return NULL;
+}

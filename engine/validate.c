@@ -1,0 +1,198 @@
+/*
+ * Validation: converting a value to a field's storage form and checking
+ * every rule of the field, collecting all broken rules in one pass.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A short description of a value for messages: `string "abc"`, `float
+ * 1.5`. */
+static void describe(const rm_value *v, char *buf, size_t cap) {
+  switch (v->tag) {
+    case RM_V_NIL: snprintf(buf, cap, "nil"); break;
+    case RM_V_FALSE: snprintf(buf, cap, "boolean false"); break;
+    case RM_V_TRUE: snprintf(buf, cap, "boolean true"); break;
+    case RM_V_INT: snprintf(buf, cap, "integer %lld", (long long)v->u.i); break;
+    case RM_V_FLOAT: snprintf(buf, cap, "float %.17g", v->u.f); break;
+    case RM_V_STR: {
+      int n = v->u.s.len > 40 ? 40 : (int)v->u.s.len;
+      snprintf(buf, cap, "string \"%.*s%s\"", n, v->u.s.ptr,
+               v->u.s.len > 40 ? "..." : "");
+      break;
+    }
+    case RM_V_OTHER: snprintf(buf, cap, "%s", v->u.type_name); break;
+  }
+}
+
+static int type_error(const rm_schema *s, const rm_field *f,
+                      const rm_value *v, rm_diag *d) {
+  char got[64];
+  describe(v, got, sizeof got);
+  rm_diag_field_error(d, f->name, "type", "%s.%s: expected %s, got %s",
+                      s->name, f->name, rm_ftype_name(f->type), got);
+  return -1;
+}
+
+static int nan_error(const rm_schema *s, const rm_field *f, rm_diag *d) {
+  rm_diag_field_error(d, f->name, "nan", "%s.%s: NaN is not a %s value",
+                      s->name, f->name, rm_ftype_name(f->type));
+  return -1;
+}
+
+/* Floats with an exact integer value become integers (2.0 -> 2). */
+static int coerce_integer(const rm_schema *s, const rm_field *f,
+                          rm_value *v, rm_diag *d) {
+  if (v->tag == RM_V_INT) return 0;
+  if (v->tag != RM_V_FLOAT) return type_error(s, f, v, d);
+  if (v->u.f != v->u.f) return nan_error(s, f, d);
+  if (v->u.f != floor(v->u.f) || v->u.f < -9223372036854775808.0 ||
+      v->u.f >= 9223372036854775808.0)
+    return type_error(s, f, v, d);
+  *v = rm_int((int64_t)v->u.f);
+  return 0;
+}
+
+static int coerce_datetime(const rm_schema *s, const rm_field *f,
+                           rm_value *v, rm_diag *d) {
+  double t;
+  if (v->tag == RM_V_INT) { *v = rm_float((double)v->u.i); return 0; }
+  if (v->tag == RM_V_FLOAT) {
+    if (v->u.f != v->u.f) return nan_error(s, f, d);
+    if (v->u.f == 0) v->u.f = 0.0; /* no -0.0 */
+    return 0;
+  }
+  if (v->tag == RM_V_STR && rm_datetime_parse(v->u.s.ptr, v->u.s.len, &t) == 0) {
+    *v = rm_float(t);
+    return 0;
+  }
+  if (v->tag == RM_V_STR) {
+    char got[64];
+    describe(v, got, sizeof got);
+    rm_diag_field_error(d, f->name, "type",
+                        "%s.%s: expected a datetime (epoch seconds or "
+                        "ISO-8601 text), got %s", s->name, f->name, got);
+    return -1;
+  }
+  return type_error(s, f, v, d);
+}
+
+int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
+  const rm_field *f = &s->fields[field];
+  if (v->tag == RM_V_NIL) return 0;
+  switch (f->type) {
+    case RM_T_STRING:
+    case RM_T_BYTES:
+      return v->tag == RM_V_STR ? 0 : type_error(s, f, v, d);
+    case RM_T_INTEGER:
+      return coerce_integer(s, f, v, d);
+    case RM_T_NUMBER:
+      if (v->tag == RM_V_FLOAT && v->u.f != v->u.f) return nan_error(s, f, d);
+      return v->tag == RM_V_INT || v->tag == RM_V_FLOAT ? 0
+                                                        : type_error(s, f, v, d);
+    case RM_T_BOOLEAN:
+      return v->tag == RM_V_TRUE || v->tag == RM_V_FALSE ? 0
+                                                         : type_error(s, f, v, d);
+    case RM_T_DATETIME:
+      return coerce_datetime(s, f, v, d);
+  }
+  return type_error(s, f, v, d);
+}
+
+static void value_text(const rm_field *f, const rm_value *v, char *buf,
+                       size_t cap) {
+  if (f->type == RM_T_DATETIME && v->tag == RM_V_FLOAT) {
+    char iso[40];
+    rm_datetime_format(v->u.f, iso);
+    snprintf(buf, cap, "%s", iso);
+  } else if (v->tag == RM_V_INT) {
+    snprintf(buf, cap, "%lld", (long long)v->u.i);
+  } else {
+    snprintf(buf, cap, "%.17g", v->u.f);
+  }
+}
+
+/* One bound: the value must compare to the limit as `want` says. */
+static void check_bound(const rm_schema *s, const rm_field *f,
+                        const rm_value *v, const rm_value *limit,
+                        const char *code, const char *sym, int ok, rm_diag *d) {
+  char lim[48], got[48];
+  (void)limit;
+  if (ok) return;
+  value_text(f, limit, lim, sizeof lim);
+  value_text(f, v, got, sizeof got);
+  rm_diag_field_error(d, f->name, code, "%s.%s: must be %s %s, got %s",
+                      s->name, f->name, sym, lim, got);
+}
+
+static void check_bounds(const rm_schema *s, const rm_field *f,
+                         const rm_value *v, rm_diag *d) {
+  if (f->bounds & RM_BOUND_GT)
+    check_bound(s, f, v, &f->gt, "gt", ">", rm_value_compare(v, &f->gt) > 0, d);
+  if (f->bounds & RM_BOUND_GE)
+    check_bound(s, f, v, &f->ge, "ge", ">=", rm_value_compare(v, &f->ge) >= 0, d);
+  if (f->bounds & RM_BOUND_LT)
+    check_bound(s, f, v, &f->lt, "lt", "<", rm_value_compare(v, &f->lt) < 0, d);
+  if (f->bounds & RM_BOUND_LE)
+    check_bound(s, f, v, &f->le, "le", "<=", rm_value_compare(v, &f->le) <= 0, d);
+}
+
+static void check_text(const rm_schema *s, const rm_field *f,
+                       const rm_value *v, rm_diag *d) {
+  size_t n = v->u.s.len;
+  const char *unit = "bytes";
+  if (f->type == RM_T_STRING) {
+    if (!rm_utf8_check(v->u.s.ptr, v->u.s.len, &n)) {
+      rm_diag_field_error(d, f->name, "utf8", "%s.%s: invalid UTF-8 text",
+                          s->name, f->name);
+      return;
+    }
+    unit = "characters";
+  }
+  if (f->min_len >= 0 && (int64_t)n < f->min_len)
+    rm_diag_field_error(d, f->name, "min_length",
+                        "%s.%s: must be at least %lld %s long, got %zu",
+                        s->name, f->name, (long long)f->min_len, unit, n);
+  if (f->max_len >= 0 && (int64_t)n > f->max_len)
+    rm_diag_field_error(d, f->name, "max_length",
+                        "%s.%s: must be at most %lld %s long, got %zu",
+                        s->name, f->name, (long long)f->max_len, unit, n);
+}
+
+static void check_choices(const rm_schema *s, const rm_field *f,
+                          const rm_value *v, rm_diag *d) {
+  size_t i;
+  char got[64];
+  if (f->nchoices == 0) return;
+  for (i = 0; i < f->nchoices; i++)
+    if (rm_value_equal(v, &f->choices[i])) return;
+  describe(v, got, sizeof got);
+  rm_diag_field_error(d, f->name, "choices",
+                      "%s.%s: %s is not one of the allowed choices", s->name,
+                      f->name, got);
+}
+
+int rm_field_validate(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
+  const rm_field *f = &s->fields[field];
+  int before = d->nerrors;
+  if (rm_field_coerce(s, field, v, d) < 0) return -1;
+  if (v->tag == RM_V_NIL) {
+    if (f->flags & RM_F_OPTIONAL) return 0;
+    rm_diag_field_error(d, f->name, "required", "%s.%s: is required",
+                        s->name, f->name);
+    return -1;
+  }
+  if (v->tag == RM_V_STR) {
+    if ((f->flags & RM_F_PRIMARY_KEY) && v->u.s.len == 0)
+      rm_diag_field_error(d, f->name, "empty_key",
+                          "%s.%s: a primary key cannot be empty", s->name,
+                          f->name);
+    check_text(s, f, v, d);
+  } else if (f->bounds) {
+    check_bounds(s, f, v, d);
+  }
+  check_choices(s, f, v, d);
+  return d->nerrors > before ? -1 : 0;
+}
