@@ -55,8 +55,6 @@ struct rm_schema {
   rm_field fields[RM_MAX_FIELDS];
 };
 
-/* Formats a message naming model and field into the diag. */
-void rm_diag_set(rm_diag *d, rm_errkind kind, const char *fmt, ...);
 
 /* ----------------------------------------------------- records and keys */
 
@@ -82,10 +80,6 @@ rm_keybytes rm_record_key(const rm_schema *s, const unsigned char *data,
 /* Key bytes of a free value; scratch must hold 8 bytes. */
 rm_keybytes rm_value_key(const rm_value *v, unsigned char *scratch);
 
-/* Total order used by queries and order_by for two non-nil values of one
- * field: numbers numerically, strings bytewise, false < true. */
-int rm_value_compare(const rm_value *a, const rm_value *b);
-int rm_value_equal(const rm_value *a, const rm_value *b);
 
 /* ---------------------------------------------------------- hash maps */
 

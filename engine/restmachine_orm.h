@@ -66,6 +66,13 @@ rm_value rm_int(int64_t i);
 rm_value rm_float(double f);
 rm_value rm_str(const char *ptr, size_t len);
 
+/* The order queries use for two non-nil values of one field: numbers
+ * numerically (integers and floats compared exactly), strings bytewise,
+ * false < true. Returns <0, 0 or >0. */
+int rm_value_compare(const rm_value *a, const rm_value *b);
+/* Equality in that order; nil equals only nil. */
+int rm_value_equal(const rm_value *a, const rm_value *b);
+
 /* ----------------------------------------------------------- diagnostics */
 
 typedef enum rm_errkind {
@@ -95,6 +102,8 @@ typedef struct rm_diag {
 } rm_diag;
 
 void rm_diag_init(rm_diag *d);
+/* Sets kind and a printf-style message. */
+void rm_diag_set(rm_diag *d, rm_errkind kind, const char *fmt, ...);
 /* The name of an error kind as API.md spells it ("ValidationError"). */
 const char *rm_errkind_name(rm_errkind kind);
 
@@ -191,11 +200,14 @@ size_t rm_store_records(const rm_store *st);
  * table's gets RM_E_CONFIG unless the table is empty (then the table takes
  * the new schema). The table lives as long as the store. */
 rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d);
+/* The table named `name`, or NULL if no model of that name was used. */
+rm_table *rm_store_find(rm_store *st, const char *name);
 /* Calls fn for each table (in creation order). */
 void rm_store_each_table(rm_store *st, void (*fn)(rm_table *, void *),
                          void *ud);
 
 const rm_schema *rm_table_schema(const rm_table *t);
+const char *rm_table_name(const rm_table *t);
 size_t rm_table_count(const rm_table *t);
 /* Increases on every write; iterators compare it to detect changes. */
 uint64_t rm_table_version(const rm_table *t);

@@ -40,6 +40,10 @@ void rm_store_each_table(rm_store *st, void (*fn)(rm_table *, void *),
   for (t = st->first; t != NULL; t = t->next_created) fn(t, ud);
 }
 
+rm_table *rm_store_find(rm_store *st, const char *name) {
+  return rm_tables_find(&st->tables, name);
+}
+
 static rm_table *create_table(rm_store *st, const rm_schema *s, rm_diag *d) {
   size_t len = strlen(s->name);
   rm_table *t = rm_mem_alloc(&st->mem, sizeof *t);

@@ -15,6 +15,7 @@ static rm_mem *table_mem(rm_table *t) { return &t->store->mem; }
 
 const rm_schema *rm_table_schema(const rm_table *t) { return t->schema; }
 size_t rm_table_count(const rm_table *t) { return t->count; }
+const char *rm_table_name(const rm_table *t) { return t->name; }
 uint64_t rm_table_version(const rm_table *t) { return t->version; }
 
 /* Quotes key bytes for messages (strings as text, others as a number). */

@@ -1,0 +1,90 @@
+/*
+ * Shared declarations of the Lua bindings: the userdata layouts of models,
+ * instances, stores and query nodes, and the helpers that convert values
+ * and raise the error tables of API.md §10.
+ */
+#ifndef RM_BINDINGS_H
+#define RM_BINDINGS_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "restmachine_orm.h"
+
+#define RM_STORE_MT "restmachine_orm.Store"
+#define RM_MODEL_MT "restmachine_orm.ModelCore"
+#define RM_NODE_MT "restmachine_orm.Node"
+#define RM_ERROR_MT "restmachine_orm.Error" /* set by errors.lua */
+
+/* A backend's engine store. */
+typedef struct l_store {
+  rm_store *store;
+} l_store;
+
+/* User values of a model userdata. */
+enum {
+  MODEL_NAMES = 1,   /* field index + 1 -> field name */
+  MODEL_FIELDMAP,    /* field name -> field index */
+  MODEL_DEFAULTS,    /* field index + 1 -> default value or function */
+  MODEL_INSTANCE_MT, /* metatable of the model's instances */
+  MODEL_CLASS,       /* the model's Lua table */
+  MODEL_STORE,       /* the l_store of model_backend, or nil */
+  MODEL_NUSERVALUES = MODEL_STORE
+};
+
+/* The C side of a model: its schema and the table it last used. */
+typedef struct l_model {
+  rm_schema *schema;
+  rm_table *table;  /* in the store of MODEL_STORE; NULL until used */
+} l_model;
+
+/* User values of an instance. */
+enum { INST_MODEL = 1, INST_BUFFER, INST_NUSERVALUES = INST_BUFFER };
+
+#define RM_INSTANCE_MAGIC 0x524d494eu /* "RMIN" */
+
+/* An instance: a snapshot of one record's encoded data. The data lives
+ * inline after the struct, or, once a field has been assigned, in a
+ * buffer userdata held as the INST_BUFFER user value. No finalizer is
+ * needed: every byte belongs to Lua. */
+typedef struct l_instance {
+  unsigned magic;
+  unsigned persisted;
+  const rm_schema *schema; /* kept alive by the INST_MODEL user value */
+  const unsigned char *data;
+  size_t size;
+  unsigned char inline_data[];
+} l_instance;
+
+/* A query condition tree. */
+typedef struct l_node {
+  rm_node *node;
+} l_node;
+
+/* convert.c */
+rm_value rml_tovalue(lua_State *L, int idx);
+void rml_pushvalue(lua_State *L, const rm_value *v);
+int rml_raise(lua_State *L, const rm_diag *d);
+int rml_raise_kind(lua_State *L, rm_errkind kind, const char *fmt, ...);
+
+/* model.c */
+l_model *rml_checkmodel(lua_State *L, int idx);
+rm_table *rml_model_table(lua_State *L, int model_idx);
+l_instance *rml_push_instance(lua_State *L, int model_idx,
+                              const unsigned char *data, size_t size,
+                              int persisted);
+l_instance *rml_checkinstance(lua_State *L, int idx);
+void rml_open_model(lua_State *L);
+
+/* instance.c */
+/* Pushes a new instance metatable for the model: [-0, +1]. */
+void rml_instance_metatable(lua_State *L, int model_idx, int methods_idx);
+void rml_open_instance(lua_State *L);
+
+/* store.c */
+void rml_open_store(lua_State *L);
+
+/* query.c */
+void rml_open_query(lua_State *L);
+
+#endif

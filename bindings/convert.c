@@ -1,0 +1,87 @@
+/*
+ * Value conversion between Lua and the engine, and raising engine
+ * diagnostics as the error tables of API.md §10.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "bindings.h"
+
+/* Keeps integers and floats apart and never converts between strings and
+ * numbers: "5" given for a number field is a string. Strings point into
+ * the Lua value, which the caller keeps on the stack. */
+rm_value rml_tovalue(lua_State *L, int idx) {
+  size_t len;
+  const char *s;
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: return rm_nil();
+    case LUA_TBOOLEAN: return rm_bool(lua_toboolean(L, idx));
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) return rm_int(lua_tointeger(L, idx));
+      return rm_float(lua_tonumber(L, idx));
+    case LUA_TSTRING:
+      s = lua_tolstring(L, idx, &len);
+      return rm_str(s, len);
+    default: {
+      rm_value v;
+      v.tag = RM_V_OTHER;
+      v.u.type_name = luaL_typename(L, idx);
+      return v;
+    }
+  }
+}
+
+void rml_pushvalue(lua_State *L, const rm_value *v) {
+  switch (v->tag) {
+    case RM_V_FALSE: lua_pushboolean(L, 0); break;
+    case RM_V_TRUE: lua_pushboolean(L, 1); break;
+    case RM_V_INT: lua_pushinteger(L, v->u.i); break;
+    case RM_V_FLOAT: lua_pushnumber(L, v->u.f); break;
+    case RM_V_STR: lua_pushlstring(L, v->u.s.ptr, v->u.s.len); break;
+    default: lua_pushnil(L); break;
+  }
+}
+
+/* {field=, code=, message=} for each broken rule. */
+static void push_field_errors(lua_State *L, const rm_diag *d) {
+  int i;
+  lua_createtable(L, d->nerrors, 0);
+  for (i = 0; i < d->nerrors; i++) {
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, d->errors[i].field);
+    lua_setfield(L, -2, "field");
+    lua_pushstring(L, d->errors[i].code);
+    lua_setfield(L, -2, "code");
+    lua_pushstring(L, d->errors[i].message);
+    lua_setfield(L, -2, "message");
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* The diag lives on the C stack, so building the table may fail with a
+ * memory error without leaking anything. */
+int rml_raise(lua_State *L, const rm_diag *d) {
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, rm_errkind_name(d->kind));
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, d->message);
+  lua_setfield(L, -2, "message");
+  if (d->kind == RM_E_VALIDATION) {
+    push_field_errors(L, d);
+    lua_setfield(L, -2, "errors");
+  }
+  luaL_getmetatable(L, RM_ERROR_MT);
+  lua_setmetatable(L, -2);
+  return lua_error(L);
+}
+
+int rml_raise_kind(lua_State *L, rm_errkind kind, const char *fmt, ...) {
+  rm_diag d;
+  va_list ap;
+  rm_diag_init(&d);
+  d.kind = kind;
+  va_start(ap, fmt);
+  vsnprintf(d.message, sizeof d.message, fmt, ap);
+  va_end(ap);
+  return rml_raise(L, &d);
+}

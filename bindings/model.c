@@ -1,0 +1,489 @@
+/*
+ * Models: the C side of a declared model (its schema, field names and
+ * defaults), building validated instances, and the writes and key lookups
+ * that go straight to the engine.
+ */
+#include <string.h>
+
+#include "bindings.h"
+
+l_model *rml_checkmodel(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, RM_MODEL_MT);
+}
+
+static int model_gc(lua_State *L) {
+  l_model *m = luaL_checkudata(L, 1, RM_MODEL_MT);
+  rm_schema_unref(m->schema);
+  m->schema = NULL;
+  return 0;
+}
+
+/* ------------------------------------------------------------ declaring */
+
+static const struct { const char *name; rm_ftype type; } type_names[] = {
+  {"string", RM_T_STRING}, {"bytes", RM_T_BYTES}, {"integer", RM_T_INTEGER},
+  {"number", RM_T_NUMBER}, {"boolean", RM_T_BOOLEAN},
+  {"datetime", RM_T_DATETIME}
+};
+
+static int parse_type(const char *name, rm_ftype *out) {
+  size_t i;
+  for (i = 0; i < sizeof type_names / sizeof *type_names; i++)
+    if (strcmp(type_names[i].name, name) == 0) {
+      *out = type_names[i].type;
+      return 0;
+    }
+  return -1;
+}
+
+static int flag(lua_State *L, int desc, const char *key, unsigned bit) {
+  int on = lua_getfield(L, desc, key) != LUA_TNIL && lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return on ? (int)bit : 0;
+}
+
+static int64_t opt_length(lua_State *L, int desc, const char *key) {
+  int64_t n = -1;
+  if (lua_getfield(L, desc, key) != LUA_TNIL) {
+    n = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -2;
+  }
+  lua_pop(L, 1);
+  return n;
+}
+
+/* Applies gt/ge/lt/le, lengths and choices of the field description at
+ * `desc` to field i. */
+static int add_rules(lua_State *L, rm_schema *s, int i, int desc, rm_diag *d) {
+  static const char *const bounds[] = {"gt", "ge", "lt", "le"};
+  size_t b;
+  lua_Integer k;
+  for (b = 0; b < 4; b++) {
+    int rc = 0;
+    if (lua_getfield(L, desc, bounds[b]) != LUA_TNIL)
+      rc = rm_schema_set_bound(s, i, bounds[b], rml_tovalue(L, -1), d);
+    lua_pop(L, 1);
+    if (rc < 0) return -1;
+  }
+  if (opt_length(L, desc, "min_length") != -1 ||
+      opt_length(L, desc, "max_length") != -1) {
+    if (rm_schema_set_length(s, i, opt_length(L, desc, "min_length"),
+                             opt_length(L, desc, "max_length"), d) < 0)
+      return -1;
+  }
+  if (lua_getfield(L, desc, "choices") == LUA_TTABLE) {
+    for (k = 1; lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
+      int rc = rm_schema_add_choice(s, i, rml_tovalue(L, -1), d);
+      lua_pop(L, 1);
+      if (rc < 0) return -1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+static int add_field(lua_State *L, rm_schema *s, int desc, rm_diag *d) {
+  const char *name, *type;
+  rm_ftype t;
+  unsigned flags;
+  int i;
+  lua_getfield(L, desc, "name");
+  lua_getfield(L, desc, "type");
+  name = luaL_checkstring(L, -2);
+  type = luaL_checkstring(L, -1);
+  if (parse_type(type, &t) < 0) {
+    lua_pop(L, 2);
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: unknown field type '%s'",
+                rm_schema_name(s), name, type);
+    return -1;
+  }
+  flags = (unsigned)(flag(L, desc, "primary_key", RM_F_PRIMARY_KEY) |
+                     flag(L, desc, "unique", RM_F_UNIQUE) |
+                     flag(L, desc, "index", RM_F_INDEX) |
+                     flag(L, desc, "optional", RM_F_OPTIONAL));
+  i = rm_schema_add_field(s, name, t, flags, d);
+  lua_pop(L, 2);
+  return i < 0 ? -1 : add_rules(L, s, i, desc, d);
+}
+
+/* Builds the schema from a list of field descriptions; raises
+ * ConfigurationError naming model and field. */
+static rm_schema *build_schema(lua_State *L, const char *name, int fields) {
+  rm_diag d;
+  lua_Integer i;
+  rm_schema *s = rm_schema_new(name);
+  if (s == NULL) luaL_error(L, "out of memory");
+  rm_diag_init(&d);
+  for (i = 1; lua_rawgeti(L, fields, i) == LUA_TTABLE; i++) {
+    int rc = add_field(L, s, lua_gettop(L), &d);
+    lua_pop(L, 1);
+    if (rc < 0) goto fail;
+  }
+  lua_pop(L, 1);
+  if (rm_schema_finish(s, &d) == 0) return s;
+fail:
+  rm_schema_unref(s);
+  rml_raise(L, &d);
+  return NULL;
+}
+
+/* Field names by index, the name -> index map and defaults. */
+static void fill_field_tables(lua_State *L, int model, int fields, int n) {
+  int i;
+  lua_createtable(L, n, 0);
+  lua_createtable(L, 0, n);
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, fields, i + 1);
+    lua_getfield(L, -1, "name");
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -6, i + 1);          /* names[i+1] = name */
+    lua_pushinteger(L, i);
+    lua_rawset(L, -5);                  /* fieldmap[name] = i */
+    lua_getfield(L, -1, "default");
+    lua_rawseti(L, -3, i + 1);          /* defaults[i+1] = default */
+    lua_pop(L, 1);
+  }
+  lua_setiuservalue(L, model, MODEL_DEFAULTS);
+  lua_setiuservalue(L, model, MODEL_FIELDMAP);
+  lua_setiuservalue(L, model, MODEL_NAMES);
+}
+
+/* core.model_new(name, fields, class, methods) -> model core. `fields` is
+ * the ordered list of field descriptions made by model.lua; `methods` the
+ * table instances look methods up in. */
+static int l_model_new(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  l_model *m;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  m = lua_newuserdatauv(L, sizeof *m, MODEL_NUSERVALUES);
+  m->schema = NULL;
+  m->table = NULL;
+  luaL_setmetatable(L, RM_MODEL_MT);
+  m->schema = build_schema(L, name, 2);
+  fill_field_tables(L, 5, 2, rm_schema_nfields(m->schema));
+  lua_pushvalue(L, 3);
+  lua_setiuservalue(L, 5, MODEL_CLASS);
+  rml_instance_metatable(L, 5, 4);
+  lua_setiuservalue(L, 5, MODEL_INSTANCE_MT);
+  return 1;
+}
+
+/* core.model_set_store(model, store or nil) */
+static int l_model_set_store(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  if (!lua_isnil(L, 2)) luaL_checkudata(L, 2, RM_STORE_MT);
+  lua_settop(L, 2);
+  lua_setiuservalue(L, 1, MODEL_STORE);
+  m->table = NULL;
+  return 0;
+}
+
+/* The model's table in its backend's store; raises ConfigurationError
+ * when the model has no backend. */
+rm_table *rml_model_table(lua_State *L, int model_idx) {
+  l_model *m = lua_touserdata(L, model_idx);
+  l_store *st;
+  rm_diag d;
+  if (m->table != NULL && rm_table_schema(m->table) == m->schema)
+    return m->table;
+  if (lua_getiuservalue(L, model_idx, MODEL_STORE) == LUA_TNIL) {
+    const char *n = rm_schema_name(m->schema);
+    lua_pop(L, 1);
+    rml_raise_kind(L, RM_E_CONFIG,
+                   "%s has no backend: declare it with model_backend = "
+                   "backend, or set %s.model_backend = backend", n, n);
+  }
+  st = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  rm_diag_init(&d);
+  m->table = rm_store_table(st->store, m->schema, &d);
+  if (m->table == NULL) rml_raise(L, &d);
+  return m->table;
+}
+
+/* ------------------------------------------------------------ instances */
+
+l_instance *rml_push_instance(lua_State *L, int model_idx,
+                              const unsigned char *data, size_t size,
+                              int persisted) {
+  l_model *m = lua_touserdata(L, model_idx);
+  l_instance *u = lua_newuserdatauv(L, sizeof *u + size, INST_NUSERVALUES);
+  u->magic = RM_INSTANCE_MAGIC;
+  u->persisted = (unsigned)persisted;
+  u->schema = m->schema;
+  u->size = size;
+  u->data = u->inline_data;
+  if (data != NULL && size) memcpy(u->inline_data, data, size);
+  lua_getiuservalue(L, model_idx, MODEL_INSTANCE_MT);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, model_idx);
+  lua_setiuservalue(L, -2, INST_MODEL);
+  return u;
+}
+
+l_instance *rml_checkinstance(lua_State *L, int idx) {
+  l_instance *u = lua_touserdata(L, idx);
+  if (u == NULL || lua_type(L, idx) != LUA_TUSERDATA ||
+      lua_rawlen(L, idx) < sizeof *u || u->magic != RM_INSTANCE_MAGIC)
+    luaL_typeerror(L, idx, "model instance");
+  return u;
+}
+
+/* Raises ValidationError for every key of `spec` that names no field. */
+static void check_unknown_keys(lua_State *L, int model, int spec) {
+  l_model *m = lua_touserdata(L, model);
+  rm_diag d;
+  rm_diag_init(&d);
+  lua_getiuservalue(L, model, MODEL_FIELDMAP);
+  lua_pushnil(L);
+  while (lua_next(L, spec) != 0) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TNIL) {
+      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                       : luaL_typename(L, -2);
+      rm_diag_field_error(&d, key, "unknown_field", "%s: unknown field '%s'",
+                          rm_schema_name(m->schema), key);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  if (d.nerrors) rml_raise(L, &d);
+}
+
+/* Pushes the value of each field: from spec, else its default (a function
+ * default is called now). Returns how many came from spec. */
+static int push_field_values(lua_State *L, int model, int spec, int n) {
+  int i, given = 0;
+  lua_getiuservalue(L, model, MODEL_NAMES);
+  lua_getiuservalue(L, model, MODEL_DEFAULTS);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, -2 - i, i + 1);
+    if (lua_rawget(L, spec) != LUA_TNIL) {
+      given++;
+      continue;
+    }
+    lua_pop(L, 1);
+    if (lua_rawgeti(L, -1 - i, i + 1) == LUA_TFUNCTION) lua_call(L, 0, 1);
+  }
+  return given;
+}
+
+static int count_keys(lua_State *L, int spec) {
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, spec) != 0) {
+    lua_pop(L, 1);
+    n++;
+  }
+  return n;
+}
+
+/* Validates the field values on the stack (from `first`) into vals,
+ * collecting every broken rule. */
+static void validate_values(lua_State *L, const rm_schema *s, int first,
+                            rm_value *vals, rm_diag *d) {
+  int i, n = rm_schema_nfields(s);
+  for (i = 0; i < n; i++) {
+    vals[i] = rml_tovalue(L, first + i);
+    rm_field_validate(s, i, &vals[i], d);
+  }
+}
+
+/* Builds an instance from the spec table at `spec`: defaults, unknown
+ * keys, validation of every field. Leaves the instance on the stack. */
+static l_instance *build_instance(lua_State *L, int model, int spec) {
+  l_model *m = lua_touserdata(L, model);
+  int n = rm_schema_nfields(m->schema), top = lua_gettop(L), given;
+  rm_value vals[RM_MAX_FIELDS];
+  rm_diag d;
+  l_instance *u;
+  size_t size;
+  luaL_checkstack(L, n + 8, "too many fields");
+  given = push_field_values(L, model, spec, n);
+  if (given != count_keys(L, spec)) check_unknown_keys(L, model, spec);
+  rm_diag_init(&d);
+  validate_values(L, m->schema, top + 3, vals, &d);
+  if (d.kind != RM_OK) rml_raise(L, &d);
+  size = rm_record_encoded_size(m->schema, vals);
+  u = rml_push_instance(L, model, NULL, size, 0);
+  rm_record_encode(m->schema, vals, u->inline_data);
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+  return u;
+}
+
+/* Class functions accept both User:fn(x) and User.fn(x): the argument is
+ * after the model's table when that comes first. Returns its index. */
+static int class_arg(lua_State *L) {
+  return lua_rawequal(L, 1, lua_upvalueindex(2)) ? 2 : 1;
+}
+
+static int check_spec(lua_State *L, int arg, const char *what) {
+  if (lua_type(L, arg) != LUA_TTABLE) {
+    l_model *m = lua_touserdata(L, lua_upvalueindex(1));
+    rml_raise_kind(L, RM_E_VALIDATION, "%s:%s expects a table of field "
+                   "values, got %s", rm_schema_name(m->schema), what,
+                   luaL_typename(L, arg));
+  }
+  return arg;
+}
+
+/* Stores the instance at idx in the model's table. */
+static void put_instance(lua_State *L, int model, l_instance *u,
+                         rm_put_mode mode) {
+  rm_table *t = rml_model_table(L, model);
+  rm_diag d;
+  rm_diag_init(&d);
+  if (rm_table_put(t, u->data, u->size, mode, NULL, &d) < 0) rml_raise(L, &d);
+  u->persisted = 1;
+}
+
+/* User(spec), User:new(spec): a new, unsaved instance. */
+static int l_class_new(lua_State *L) {
+  int arg = check_spec(L, class_arg(L), "new");
+  lua_settop(L, arg);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  build_instance(L, arg + 1, arg);
+  return 1;
+}
+
+static int write_new(lua_State *L, const char *what, rm_put_mode mode) {
+  int arg = check_spec(L, class_arg(L), what);
+  l_instance *u;
+  lua_settop(L, arg);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  rml_model_table(L, arg + 1); /* no backend: fail before building */
+  u = build_instance(L, arg + 1, arg);
+  put_instance(L, arg + 1, u, mode);
+  return 1;
+}
+
+static int l_class_create(lua_State *L) {
+  return write_new(L, "create", RM_PUT_CREATE);
+}
+
+static int l_class_upsert(lua_State *L) {
+  return write_new(L, "upsert", RM_PUT_UPSERT);
+}
+
+/* User:get(key) by primary key value; a table argument goes to the
+ * query-based get (upvalue 3). */
+static int l_class_get(lua_State *L) {
+  int arg = class_arg(L);
+  const rm_record *r;
+  rm_table *t;
+  rm_diag d;
+  if (lua_type(L, arg) == LUA_TTABLE) {
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_pushvalue(L, arg);
+    lua_call(L, 1, 1);
+    return 1;
+  }
+  lua_settop(L, arg);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  t = rml_model_table(L, arg + 1);
+  rm_diag_init(&d);
+  if (rm_table_get(t, rml_tovalue(L, arg), &r, &d) < 0) rml_raise(L, &d);
+  if (r == NULL) return 0;
+  rml_push_instance(L, arg + 1, rm_record_data(r), rm_record_size(r), 1);
+  return 1;
+}
+
+/* core.class_functions(model, class, get_fallback) -> {new=, create=,
+ * upsert=, get=}: C closures bound to the model. */
+static int l_class_functions(lua_State *L) {
+  static const luaL_Reg fns[] = {{"new", l_class_new},
+                                 {"create", l_class_create},
+                                 {"upsert", l_class_upsert},
+                                 {"get", l_class_get},
+                                 {NULL, NULL}};
+  rml_checkmodel(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  lua_settop(L, 3);
+  lua_createtable(L, 0, 4);
+  lua_insert(L, 1);
+  luaL_setfuncs(L, fns, 3);
+  return 1;
+}
+
+/* core.save(instance): insert if new, else update. Returns the instance. */
+static int l_save(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, INST_MODEL);
+  put_instance(L, 2, u, u->persisted ? RM_PUT_UPDATE : RM_PUT_CREATE);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* core.delete(instance) -> true if a stored record was deleted. */
+static int l_delete(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  rm_table *t;
+  rm_value key;
+  rm_diag d;
+  int rc;
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, INST_MODEL);
+  t = rml_model_table(L, 2);
+  rm_record_get(u->schema, u->data, rm_schema_primary_key(u->schema), &key);
+  rm_diag_init(&d);
+  rc = rm_table_delete(t, key, &d);
+  if (rc < 0) rml_raise(L, &d);
+  u->persisted = 0;
+  lua_pushboolean(L, rc);
+  return 1;
+}
+
+/* core.instance(model, spec) -> new unsaved instance (for Lua paths). */
+static int l_instance_new(lua_State *L) {
+  rml_checkmodel(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushvalue(L, 1);
+  build_instance(L, 3, 2);
+  return 1;
+}
+
+/* core.put(instance, mode): mode "create", "upsert" or "update". */
+static int l_put(lua_State *L) {
+  static const char *const modes[] = {"create", "upsert", "update", NULL};
+  static const rm_put_mode values[] = {RM_PUT_CREATE, RM_PUT_UPSERT,
+                                       RM_PUT_UPDATE};
+  l_instance *u = rml_checkinstance(L, 1);
+  int mode = luaL_checkoption(L, 2, NULL, modes);
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, INST_MODEL);
+  put_instance(L, 2, u, values[mode]);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* core.model_table_check(model): raises unless the model can reach its
+ * table (it has a backend, and the backend accepts its fields). */
+static int l_model_check(lua_State *L) {
+  rml_checkmodel(L, 1);
+  rml_model_table(L, 1);
+  return 0;
+}
+
+void rml_open_model(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", model_gc}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"model_new", l_model_new},
+                                 {"model_set_store", l_model_set_store},
+                                 {"model_check", l_model_check},
+                                 {"class_functions", l_class_functions},
+                                 {"instance", l_instance_new},
+                                 {"save", l_save},
+                                 {"delete", l_delete},
+                                 {"put", l_put},
+                                 {NULL, NULL}};
+  if (luaL_newmetatable(L, RM_MODEL_MT)) luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+  luaL_setfuncs(L, fns, 0);
+}
