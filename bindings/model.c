@@ -232,11 +232,9 @@ l_instance *rml_checkinstance(lua_State *L, int idx) {
   return u;
 }
 
-/* Raises ValidationError for every key of `spec` that names no field. */
-static void check_unknown_keys(lua_State *L, int model, int spec) {
+/* Reports every key of `spec` that names no field. */
+static void check_unknown_keys(lua_State *L, int model, int spec, rm_diag *d) {
   l_model *m = lua_touserdata(L, model);
-  rm_diag d;
-  rm_diag_init(&d);
   lua_getiuservalue(L, model, MODEL_FIELDMAP);
   lua_pushnil(L);
   while (lua_next(L, spec) != 0) {
@@ -245,13 +243,12 @@ static void check_unknown_keys(lua_State *L, int model, int spec) {
     if (lua_rawget(L, -3) == LUA_TNIL) {
       const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                        : luaL_typename(L, -2);
-      rm_diag_field_error(&d, key, "unknown_field", "%s: unknown field '%s'",
+      rm_diag_field_error(d, key, "unknown_field", "%s: unknown field '%s'",
                           rm_schema_name(m->schema), key);
     }
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  if (d.nerrors) rml_raise(L, &d);
 }
 
 /* Pushes the value of each field: from spec, else its default (a function
@@ -304,8 +301,8 @@ static l_instance *build_instance(lua_State *L, int model, int spec) {
   size_t size;
   luaL_checkstack(L, n + 8, "too many fields");
   given = push_field_values(L, model, spec, n);
-  if (given != count_keys(L, spec)) check_unknown_keys(L, model, spec);
   rm_diag_init(&d);
+  if (given != count_keys(L, spec)) check_unknown_keys(L, model, spec, &d);
   validate_values(L, m->schema, top + 3, vals, &d);
   if (d.kind != RM_OK) rml_raise(L, &d);
   size = rm_record_encoded_size(m->schema, vals);
