@@ -225,7 +225,7 @@ static void push_results(lua_State *L, int model, const rm_table *t,
                          const rm_record **out, long n) {
   uint64_t version = rm_table_version(t);
   long i;
-  lua_createtable(L, (int)n, 1);
+  lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
     l_instance *u = rml_push_instance(L, model, NULL, rm_record_size(out[i]), 1);
     if (rm_table_version(t) != version)
@@ -234,8 +234,6 @@ static void push_results(lua_State *L, int model, const rm_table *t,
     memcpy(u->inline_data, rm_record_data(out[i]), rm_record_size(out[i]));
     lua_rawseti(L, -2, i + 1);
   }
-  lua_pushinteger(L, n);
-  lua_setfield(L, -2, "n");
 }
 
 static void push_one(lua_State *L, int model, const rm_record *r) {
@@ -264,7 +262,8 @@ static int l_run(lua_State *L) {
   lua_settop(L, 6);
   t = rml_model_table(L, 1);
   if (mode == RUN_COUNT || mode == RUN_EXISTS) {
-    int64_t c = rm_query_count(t, where, offset, mode == RUN_EXISTS ? 1 : limit);
+    if (mode == RUN_EXISTS && (limit < 0 || limit > 1)) limit = 1;
+    int64_t c = rm_query_count(t, where, offset, limit);
     if (mode == RUN_COUNT) lua_pushinteger(L, c);
     else lua_pushboolean(L, c > 0);
     return 1;

@@ -243,9 +243,9 @@ long rm_query_run(const rm_table *t, const rm_node *where,
 int64_t rm_query_count(const rm_table *t, const rm_node *where,
                        int64_t offset, int64_t limit) {
   size_t pos = 0;
-  int64_t n = 0;
+  int64_t n = 0, enough = limit >= 0 ? offset + limit : INT64_MAX;
   const rm_record *r;
-  while ((r = rm_table_next(t, &pos)) != NULL)
+  while (n < enough && (r = rm_table_next(t, &pos)) != NULL)
     if (matches(t, where, r)) n++;
   n = n > offset ? n - offset : 0;
   return limit >= 0 && limit < n ? limit : n;
