@@ -39,6 +39,8 @@ static int l_isoformat(lua_State *L) {
   } else {
     t = luaL_checknumber(L, 1);
   }
+  if (!rm_datetime_valid(t))
+    return luaL_argerror(L, 1, "not a time in the years 1 to 9999");
   lua_pushlstring(L, buf, rm_datetime_format(t, buf));
   return 1;
 }

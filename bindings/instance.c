@@ -84,6 +84,28 @@ static int inst_newindex(lua_State *L) {
   return rml_raise(L, &d);
 }
 
+/* Appends a string quoted and escaped as Lua's %q would. */
+static void add_quoted(luaL_Buffer *b, const char *s, size_t len) {
+  size_t i;
+  luaL_addchar(b, '"');
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[8];
+    if (c == '"' || c == '\\') {
+      luaL_addchar(b, '\\');
+      luaL_addchar(b, (char)c);
+    } else if (c == '\n') {
+      luaL_addstring(b, "\\n");
+    } else if (c < 32 || c == 127) {
+      snprintf(esc, sizeof esc, "\\%03d", c);
+      luaL_addstring(b, esc);
+    } else {
+      luaL_addchar(b, (char)c);
+    }
+  }
+  luaL_addchar(b, '"');
+}
+
 /* Appends a value as Lua source would show it; strings and datetimes
  * quoted. */
 static void add_value(lua_State *L, luaL_Buffer *b, const l_instance *u,
@@ -94,9 +116,7 @@ static void add_value(lua_State *L, luaL_Buffer *b, const l_instance *u,
   rm_record_get(u->schema, u->data, field, &v);
   switch (v.tag) {
     case RM_V_STR:
-      luaL_addchar(b, '"');
-      luaL_addlstring(b, v.u.s.ptr, v.u.s.len);
-      luaL_addchar(b, '"');
+      add_quoted(b, v.u.s.ptr, v.u.s.len);
       return;
     case RM_V_FLOAT:
     case RM_V_INT:

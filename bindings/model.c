@@ -386,7 +386,8 @@ static int l_class_get(lua_State *L) {
   rm_diag_init(&d);
   if (rm_table_get(t, rml_tovalue(L, arg), &r, &d) < 0) rml_raise(L, &d);
   if (r == NULL) return 0;
-  rml_push_instance(L, arg + 1, rm_record_data(r), rm_record_size(r), 1);
+  rml_push_instance(L, arg + 1, rm_record_data(r),
+                    rm_record_size(rm_table_schema(t), r), 1);
   return 1;
 }
 

@@ -224,21 +224,25 @@ typedef enum { RUN_ALL, RUN_FIRST, RUN_LAST, RUN_COUNT, RUN_EXISTS, RUN_GET } ru
 static void push_results(lua_State *L, int model, const rm_table *t,
                          const rm_record **out, long n) {
   uint64_t version = rm_table_version(t);
+  const rm_schema *s = rm_table_schema(t);
   long i;
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
-    l_instance *u = rml_push_instance(L, model, NULL, rm_record_size(out[i]), 1);
+    size_t size = rm_record_size(s, out[i]);
+    l_instance *u = rml_push_instance(L, model, NULL, size, 1);
     if (rm_table_version(t) != version)
       luaL_error(L, "%s records changed while a query result was built",
                  rm_table_name(t));
-    memcpy(u->inline_data, rm_record_data(out[i]), rm_record_size(out[i]));
+    memcpy(u->inline_data, rm_record_data(out[i]), size);
     lua_rawseti(L, -2, i + 1);
   }
 }
 
-static void push_one(lua_State *L, int model, const rm_record *r) {
+static void push_one(lua_State *L, int model, const rm_table *t,
+                     const rm_record *r) {
   if (r == NULL) lua_pushnil(L);
-  else rml_push_instance(L, model, rm_record_data(r), rm_record_size(r), 1);
+  else rml_push_instance(L, model, rm_record_data(r),
+                         rm_record_size(rm_table_schema(t), r), 1);
 }
 
 /* core.run(model, node|nil, order|nil, offset, limit, mode) */
@@ -277,13 +281,13 @@ static int l_run(lua_State *L) {
   if (n < 0) return rml_raise(L, &d);
   switch (mode) {
     case RUN_ALL: push_results(L, 1, t, out, n); break;
-    case RUN_FIRST: push_one(L, 1, n > 0 ? out[0] : NULL); break;
-    case RUN_LAST: push_one(L, 1, n > 0 ? out[n - 1] : NULL); break;
+    case RUN_FIRST: push_one(L, 1, t, n > 0 ? out[0] : NULL); break;
+    case RUN_LAST: push_one(L, 1, t, n > 0 ? out[n - 1] : NULL); break;
     default:
       if (n > 1)
         return rml_raise_kind(L, RM_E_MULTIPLE, "%s: get matched more than "
                               "one record", rm_table_name(t));
-      push_one(L, 1, n > 0 ? out[0] : NULL);
+      push_one(L, 1, t, n > 0 ? out[0] : NULL);
   }
   return 1;
 }

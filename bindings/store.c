@@ -59,6 +59,8 @@ static int l_store_stats(lua_State *L) {
   lua_setfield(L, -2, "records");
   lua_pushinteger(L, (lua_Integer)rm_store_bytes(s->store));
   lua_setfield(L, -2, "bytes");
+  lua_pushinteger(L, (lua_Integer)rm_store_reserved(s->store));
+  lua_setfield(L, -2, "reserved");
   lua_newtable(L);
   rm_store_each_table(s->store, count_table, L);
   lua_setfield(L, -2, "models");

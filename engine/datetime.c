@@ -147,6 +147,11 @@ size_t rm_datetime_format(double t, char *buf) {
   return (size_t)n;
 }
 
+int rm_datetime_valid(double t) {
+  /* 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z */
+  return t >= -62135596800.0 && t < 253402300800.0;
+}
+
 double rm_datetime_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

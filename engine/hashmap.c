@@ -57,12 +57,12 @@ void rm_umap_remove(rm_mem *m, rm_unique_entry **head, rm_unique_entry *e) {
   HASH_DELETE(hh, *head, e);
 }
 
-void rm_umap_clear(rm_mem *m, rm_unique_entry **head) {
+void rm_umap_clear(rm_mem *m, rm_unique_entry **head, size_t entry_size) {
   rm_mem *hash_mem_ = m;
   rm_unique_entry *e, *tmp;
   HASH_ITER(hh, *head, e, tmp) {
     HASH_DELETE(hh, *head, e);
-    rm_mem_free(m, e, sizeof *e);
+    rm_mem_free(m, e, entry_size);
   }
 }
 

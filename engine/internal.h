@@ -11,12 +11,37 @@
 
 /* ------------------------------------------------------------ allocator */
 
+/* Small blocks (up to RM_SLAB_MAX bytes) come from per-size pages
+ * (slab.c). */
+#define RM_SLAB_PAGE 65536
+#define RM_SLAB_MAX 1024
+#define RM_SLAB_CLASSES (RM_SLAB_MAX / 8)
+
+typedef struct rm_slab_page rm_slab_page;
+
+typedef struct rm_slab {
+  rm_slab_page *avail[RM_SLAB_CLASSES]; /* pages with free blocks, by size */
+  size_t reserved;                      /* bytes of mapped pages */
+} rm_slab;
+
+void *rm_slab_alloc(rm_slab *s, size_t size);
+void rm_slab_free(rm_slab *s, void *p);
+void rm_slab_release(rm_slab *s);
+
 /* Every byte a store holds is counted here, so stats() can report it and a
- * cap can make allocation fail on purpose in tests. */
+ * cap can make allocation fail on purpose in tests. Callers pass the size
+ * of a block again when they free it. */
 typedef struct rm_mem {
-  size_t bytes;
-  size_t limit; /* 0: none */
+  size_t bytes;    /* in blocks handed out */
+  size_t limit;    /* 0: none */
+  size_t large;    /* of those, bytes in blocks from malloc */
+  rm_slab slab;
 } rm_mem;
+
+/* Returns the slab's empty pages; call when nothing is allocated. */
+void rm_mem_release(rm_mem *m);
+/* Bytes taken from the system: slab pages and large blocks. */
+size_t rm_mem_reserved(const rm_mem *m);
 
 void *rm_mem_alloc(rm_mem *m, size_t size);
 void *rm_mem_realloc(rm_mem *m, void *p, size_t old_size, size_t new_size);
@@ -58,13 +83,24 @@ struct rm_schema {
 
 /* ----------------------------------------------------- records and keys */
 
+/* A stored record: one allocation of RM_RECORD_HEADER + data bytes. Its
+ * size is not kept (the encoding tells where it ends): at 68 bytes of
+ * header, the benchmark's user record fits a 128-byte malloc chunk. */
 struct rm_record {
   UT_hash_handle hh; /* in the table's primary key map */
   uint64_t seq;      /* insertion order; an overwrite keeps it */
   uint32_t slot;     /* index in the table's slot array */
-  uint32_t size;     /* bytes of data */
   unsigned char data[];
 };
+
+#define RM_RECORD_HEADER offsetof(rm_record, data)
+
+/* Writes an integer's canonical key bytes (its encoding in a record);
+ * returns their count, at most RM_KEY_SCRATCH. */
+size_t rm_int_key(int64_t i, unsigned char *out);
+
+/* Bytes of an encoded record (walks its fields). */
+size_t rm_record_data_size(const rm_schema *s, const unsigned char *data);
 
 /* The bytes a hash map keys a value by: the string bytes, the 8 bytes of
  * an integer or double, or the tag byte of a boolean. `scratch` holds the
@@ -77,16 +113,25 @@ typedef struct rm_keybytes {
 /* Key bytes of field `field` inside encoded data (pointing into data). */
 rm_keybytes rm_record_key(const rm_schema *s, const unsigned char *data,
                           int field);
-/* Key bytes of a free value; scratch must hold 8 bytes. */
+/* Key bytes of a free value; scratch must hold RM_KEY_SCRATCH bytes. */
+#define RM_KEY_SCRATCH 12
 rm_keybytes rm_value_key(const rm_value *v, unsigned char *scratch);
 
 
 /* ---------------------------------------------------------- hash maps */
 
-/* An entry of a unique-field index: the record holding the value. */
+/* A number's key: equal numbers (1 and 1.0) get equal bytes, a tag byte
+ * and the integer's encoding, or the double's bytes when it has a
+ * fraction. Returns the length (at most RM_KEY_SCRATCH). */
+size_t rm_number_key(const rm_value *v, unsigned char *out);
+
+/* An entry of a unique-field index: the record holding the value. Entries
+ * of number fields carry their canonical key bytes (rm_number_key); the
+ * others key by bytes inside the record. */
 typedef struct rm_unique_entry {
   UT_hash_handle hh;
   const rm_record *rec;
+  unsigned char key[];
 } rm_unique_entry;
 
 /* All HASH_* macros live in hashmap.c; these wrap them. Adds return -1 when
@@ -100,8 +145,8 @@ rm_unique_entry *rm_umap_find(rm_unique_entry *const *head, rm_keybytes k);
 int rm_umap_add(rm_mem *m, rm_unique_entry **head, rm_unique_entry *e,
                 rm_keybytes k);
 void rm_umap_remove(rm_mem *m, rm_unique_entry **head, rm_unique_entry *e);
-/* Removes every entry, calling rm_mem_free on each. */
-void rm_umap_clear(rm_mem *m, rm_unique_entry **head);
+/* Removes every entry, freeing each (all entry_size bytes). */
+void rm_umap_clear(rm_mem *m, rm_unique_entry **head, size_t entry_size);
 
 /* ---------------------------------------------------------------- tables */
 

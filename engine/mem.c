@@ -1,10 +1,19 @@
 /*
- * The engine allocator: counts the bytes each store holds and can be capped
- * so that tests reach the out-of-memory paths.
+ * The engine allocator: counts the bytes each store holds, can be capped so
+ * that tests reach the out-of-memory paths, and serves small blocks from
+ * the store's slab (slab.c) and larger ones from malloc.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
+
+/* Valgrind builds give every block to malloc, so memcheck tracks each. */
+#ifdef RM_SLAB_DISABLE
+#define USE_SLAB(size) 0
+#else
+#define USE_SLAB(size) ((size) <= RM_SLAB_MAX)
+#endif
 
 static int over_limit(const rm_mem *m, size_t more) {
   return m->limit != 0 && m->bytes + more > m->limit;
@@ -13,24 +22,50 @@ static int over_limit(const rm_mem *m, size_t more) {
 void *rm_mem_alloc(rm_mem *m, size_t size) {
   void *p;
   if (over_limit(m, size)) return NULL;
-  p = malloc(size);
+  if (USE_SLAB(size)) {
+    p = rm_slab_alloc(&m->slab, size);
+  } else {
+    p = malloc(size ? size : 1);
+    if (p != NULL) m->large += size;
+  }
   if (p != NULL) m->bytes += size;
   return p;
-}
-
-void *rm_mem_realloc(rm_mem *m, void *p, size_t old_size, size_t new_size) {
-  void *q;
-  if (new_size > old_size && over_limit(m, new_size - old_size)) return NULL;
-  q = realloc(p, new_size);
-  if (q != NULL) m->bytes = m->bytes - old_size + new_size;
-  return q;
 }
 
 void rm_mem_free(rm_mem *m, void *p, size_t size) {
   if (p == NULL) return;
   m->bytes -= size;
-  free(p);
+  if (USE_SLAB(size)) {
+    rm_slab_free(&m->slab, p);
+  } else {
+    m->large -= size;
+    free(p);
+  }
 }
+
+/* Moves between slab and malloc as the size crosses RM_SLAB_MAX. */
+void *rm_mem_realloc(rm_mem *m, void *p, size_t old_size, size_t new_size) {
+  void *q;
+  if (p == NULL) return rm_mem_alloc(m, new_size);
+  if (!USE_SLAB(old_size) && !USE_SLAB(new_size)) {
+    if (new_size > old_size && over_limit(m, new_size - old_size)) return NULL;
+    q = realloc(p, new_size ? new_size : 1);
+    if (q != NULL) {
+      m->bytes = m->bytes - old_size + new_size;
+      m->large = m->large - old_size + new_size;
+    }
+    return q;
+  }
+  q = rm_mem_alloc(m, new_size);
+  if (q == NULL) return NULL;
+  memcpy(q, p, old_size < new_size ? old_size : new_size);
+  rm_mem_free(m, p, old_size);
+  return q;
+}
+
+void rm_mem_release(rm_mem *m) { rm_slab_release(&m->slab); }
+
+size_t rm_mem_reserved(const rm_mem *m) { return m->slab.reserved + m->large; }
 
 void *rm_xalloc(size_t size) { return malloc(size); }
 

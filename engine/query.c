@@ -224,7 +224,8 @@ long rm_query_run(const rm_table *t, const rm_node *where,
   const rm_record *r;
   (void)d;
   /* Unsorted queries can stop once offset + limit matches are in. */
-  want = !sorted && limit >= 0 ? (size_t)(offset + limit) : cap;
+  want = !sorted && limit >= 0 && limit <= INT64_MAX - offset
+             ? (size_t)(offset + limit) : cap;
   while (n < cap && n < want && (r = rm_table_next(t, &pos)) != NULL)
     if (matches(t, where, r)) out[n++] = r;
   if (sorted) {
@@ -233,7 +234,7 @@ long rm_query_run(const rm_table *t, const rm_node *where,
     ctx.order = order;
     qsort_r((void *)out, n, sizeof *out, compare_records, &ctx);
   }
-  first = (size_t)offset < n ? (size_t)offset : n;
+  first = (uint64_t)offset < n ? (size_t)offset : n;
   n -= first;
   if (limit >= 0 && (size_t)limit < n) n = (size_t)limit;
   if (first) memmove((void *)out, (const void *)(out + first), n * sizeof *out);
@@ -243,7 +244,9 @@ long rm_query_run(const rm_table *t, const rm_node *where,
 int64_t rm_query_count(const rm_table *t, const rm_node *where,
                        int64_t offset, int64_t limit) {
   size_t pos = 0;
-  int64_t n = 0, enough = limit >= 0 ? offset + limit : INT64_MAX;
+  int64_t n = 0;
+  int64_t enough = limit >= 0 && limit <= INT64_MAX - offset ? offset + limit
+                                                             : INT64_MAX;
   const rm_record *r;
   while (n < enough && (r = rm_table_next(t, &pos)) != NULL)
     if (matches(t, where, r)) n++;

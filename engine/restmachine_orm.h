@@ -180,7 +180,7 @@ void rm_record_get_all(const rm_schema *s, const unsigned char *data,
                        rm_value *vals);
 
 const unsigned char *rm_record_data(const rm_record *r);
-size_t rm_record_size(const rm_record *r);
+size_t rm_record_size(const rm_schema *s, const rm_record *r);
 
 /* ------------------------------------------------------------ the store */
 
@@ -192,7 +192,10 @@ void rm_store_free(rm_store *st);
 /* Caps the bytes the store may hold (0: no cap). Allocations past the cap
  * fail as out of memory; used to test failure paths. */
 void rm_store_set_limit(rm_store *st, size_t bytes);
+/* Bytes in the blocks the store holds (records, maps, arrays). */
 size_t rm_store_bytes(const rm_store *st);
+/* Bytes the store took from the system for them (whole slab pages). */
+size_t rm_store_reserved(const rm_store *st);
 size_t rm_store_records(const rm_store *st);
 
 /* The table of model `s` in this store, created on first use. A store
@@ -293,6 +296,9 @@ int rm_datetime_parse(const char *s, size_t len, double *out);
 /* Formats epoch seconds as "2025-01-15T10:30:00Z", with ".ffffff" when the
  * value has a fraction. buf must hold 40 bytes. Returns the length. */
 size_t rm_datetime_format(double t, char *buf);
+/* 1 when t is a time rm_datetime_format can write: finite, in years 1 to
+ * 9999. */
+int rm_datetime_valid(double t);
 /* Current time, epoch seconds with sub-second precision. */
 double rm_datetime_now(void);
 

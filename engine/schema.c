@@ -165,8 +165,11 @@ oom:
   return -1;
 }
 
-static int key_type_ok(rm_ftype t) {
-  return t != RM_T_NUMBER;
+/* A primary key is hashed by bytes inside the record, so it must have one
+ * encoding per value; a number field (1 and 1.0) does not. Unique number
+ * fields are fine: their index keeps canonical key bytes. */
+static int key_type_ok(rm_ftype t, unsigned flags) {
+  return t != RM_T_NUMBER || !(flags & RM_F_PRIMARY_KEY);
 }
 
 /* Checks the key and unique fields and records where they are. */
@@ -175,10 +178,10 @@ int rm_schema_finish(rm_schema *s, rm_diag *d) {
   for (i = 0; i < s->nfields; i++) {
     rm_field *f = &s->fields[i];
     if (!(f->flags & (RM_F_PRIMARY_KEY | RM_F_UNIQUE))) continue;
-    if (!key_type_ok(f->type)) {
+    if (!key_type_ok(f->type, f->flags)) {
       rm_diag_set(d, RM_E_CONFIG,
-                  "%s.%s: a %s field cannot be a primary key or unique",
-                  s->name, f->name, rm_ftype_name(f->type));
+                  "%s.%s: a %s field cannot be a primary key (use an integer "
+                  "or string key)", s->name, f->name, rm_ftype_name(f->type));
       return -1;
     }
     if (!(f->flags & RM_F_PRIMARY_KEY)) {

@@ -21,11 +21,13 @@ void rm_store_free(rm_store *st) {
     next = t->next_created;
     rm_table_free(t);
   }
+  rm_mem_release(&st->mem);
   rm_xfree(st);
 }
 
 void rm_store_set_limit(rm_store *st, size_t bytes) { st->mem.limit = bytes; }
 size_t rm_store_bytes(const rm_store *st) { return st->mem.bytes; }
+size_t rm_store_reserved(const rm_store *st) { return rm_mem_reserved(&st->mem); }
 
 size_t rm_store_records(const rm_store *st) {
   const rm_table *t;

@@ -67,18 +67,40 @@ static int reserve_slot(rm_table *t) {
   return 0;
 }
 
+static int number_field(const rm_table *t, int u) {
+  return t->schema->fields[t->schema->unique[u]].type == RM_T_NUMBER;
+}
+
+static size_t entry_size(const rm_table *t, int u) {
+  return sizeof(rm_unique_entry) + (number_field(t, u) ? RM_KEY_SCRATCH : 0);
+}
+
+/* The key of unique field u in data: bytes inside data, or for number
+ * fields canonical bytes written to buf (RM_KEY_SCRATCH bytes). */
+static rm_keybytes unique_key(const rm_table *t, int u,
+                              const unsigned char *data, unsigned char *buf) {
+  rm_keybytes k;
+  rm_value v;
+  if (!number_field(t, u)) return rm_record_key(t->schema, data, t->schema->unique[u]);
+  rm_record_get(t->schema, data, t->schema->unique[u], &v);
+  k.len = rm_number_key(&v, buf);
+  k.ptr = buf;
+  return k;
+}
+
 /* The unique-map entries that point at r (NULL where r's value is nil). */
 static void own_entries(rm_table *t, const rm_record *r,
                         rm_unique_entry **out) {
   const rm_schema *s = t->schema;
   int u;
   for (u = 0; u < s->nunique; u++) {
+    unsigned char buf[RM_KEY_SCRATCH];
     rm_value v;
     out[u] = NULL;
     if (r == NULL) continue;
     rm_record_get(s, r->data, s->unique[u], &v);
     if (v.tag != RM_V_NIL)
-      out[u] = rm_umap_find(&t->unique[u], rm_record_key(s, r->data, s->unique[u]));
+      out[u] = rm_umap_find(&t->unique[u], unique_key(t, u, r->data, buf));
   }
 }
 
@@ -90,12 +112,13 @@ static int check_unique(rm_table *t, const unsigned char *data,
   int u;
   for (u = 0; u < s->nunique; u++) {
     int field = s->unique[u];
+    unsigned char buf[RM_KEY_SCRATCH];
     rm_unique_entry *e;
     rm_value v;
     char key[80];
     rm_record_get(s, data, field, &v);
     if (v.tag == RM_V_NIL) continue;
-    e = rm_umap_find(&t->unique[u], rm_record_key(s, data, field));
+    e = rm_umap_find(&t->unique[u], unique_key(t, u, data, buf));
     if (e == NULL || e->rec == self) continue;
     key_text(s, field, data, key, sizeof key);
     rm_diag_set(d, RM_E_DUPLICATE,
@@ -109,7 +132,7 @@ static int check_unique(rm_table *t, const unsigned char *data,
 static void free_entries(rm_table *t, rm_unique_entry **entries) {
   int u;
   for (u = 0; u < t->schema->nunique; u++)
-    rm_mem_free(table_mem(t), entries[u], sizeof **entries);
+    rm_mem_free(table_mem(t), entries[u], entry_size(t, u));
 }
 
 /* Allocates the unique-map entries of a new record (NULL for nil
@@ -122,7 +145,7 @@ static int alloc_entries(rm_table *t, rm_record *r, rm_unique_entry **out) {
     out[u] = NULL;
     rm_record_get(s, r->data, s->unique[u], &v);
     if (v.tag == RM_V_NIL) continue;
-    out[u] = rm_mem_alloc(table_mem(t), sizeof **out);
+    out[u] = rm_mem_alloc(table_mem(t), entry_size(t, u));
     if (out[u] == NULL) {
       free_entries(t, out);
       return -1;
@@ -142,7 +165,7 @@ static int link_record(rm_table *t, rm_record *r, rm_unique_entry **entries) {
   for (u = 0; u < s->nunique; u++) {
     rm_keybytes k;
     if (entries[u] == NULL) continue;
-    k = rm_record_key(s, r->data, s->unique[u]);
+    k = unique_key(t, u, r->data, entries[u]->key);
     if (rm_umap_add(table_mem(t), &t->unique[u], entries[u], k) == 0) continue;
     while (--u >= 0)
       if (entries[u] != NULL) rm_umap_remove(table_mem(t), &t->unique[u], entries[u]);
@@ -158,10 +181,10 @@ static void drop_record(rm_table *t, rm_record *r, rm_unique_entry **entries) {
   for (u = 0; u < t->schema->nunique; u++) {
     if (entries[u] == NULL) continue;
     rm_umap_remove(table_mem(t), &t->unique[u], entries[u]);
-    rm_mem_free(table_mem(t), entries[u], sizeof *entries[u]);
+    rm_mem_free(table_mem(t), entries[u], entry_size(t, u));
   }
   rm_map_remove(table_mem(t), &t->by_key, r);
-  rm_mem_free(table_mem(t), r, sizeof *r + r->size);
+  rm_mem_free(table_mem(t), r, RM_RECORD_HEADER + rm_record_data_size(t->schema, r->data));
 }
 
 /* Puts r in insertion order: the slot of the record it replaces, or a new
@@ -207,12 +230,11 @@ static int out_of_memory(rm_table *t, rm_diag *d) {
  * linked yet. */
 static rm_record *new_record(rm_table *t, const unsigned char *data,
                              size_t size, rm_unique_entry **entries) {
-  rm_record *r = rm_mem_alloc(table_mem(t), sizeof *r + size);
+  rm_record *r = rm_mem_alloc(table_mem(t), RM_RECORD_HEADER + size);
   if (r == NULL) return NULL;
-  r->size = (uint32_t)size;
   memcpy(r->data, data, size);
   if (alloc_entries(t, r, entries) == 0) return r;
-  rm_mem_free(table_mem(t), r, sizeof *r + size);
+  rm_mem_free(table_mem(t), r, RM_RECORD_HEADER + size);
   return NULL;
 }
 
@@ -231,7 +253,7 @@ int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
   if (r == NULL) return out_of_memory(t, d);
   if (link_record(t, r, new_entries) < 0) {
     free_entries(t, new_entries);
-    rm_mem_free(table_mem(t), r, sizeof *r + size);
+    rm_mem_free(table_mem(t), r, RM_RECORD_HEADER + size);
     return out_of_memory(t, d);
   }
   place_record(t, r, old);
@@ -244,7 +266,7 @@ int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
 /* Converts a key value to the key field's type and finds its record. */
 static int find_by_key(const rm_table *t, rm_value key, rm_record **out,
                        rm_diag *d) {
-  unsigned char scratch[8];
+  unsigned char scratch[RM_KEY_SCRATCH];
   *out = NULL;
   if (rm_field_coerce(t->schema, t->schema->pk, &key, d) < 0) return -1;
   if (key.tag == RM_V_NIL) return 0;
@@ -284,10 +306,13 @@ void rm_table_clear(rm_table *t) {
   rm_mem *m = table_mem(t);
   size_t i;
   int u;
-  for (u = 0; u < t->schema->nunique; u++) rm_umap_clear(m, &t->unique[u]);
+  for (u = 0; u < t->schema->nunique; u++)
+    rm_umap_clear(m, &t->unique[u], entry_size(t, u));
   rm_map_clear(m, &t->by_key);
   for (i = 0; i < t->nslots; i++)
-    if (t->slots[i]) rm_mem_free(m, t->slots[i], sizeof *t->slots[i] + t->slots[i]->size);
+    if (t->slots[i])
+      rm_mem_free(m, t->slots[i],
+                  RM_RECORD_HEADER + rm_record_data_size(t->schema, t->slots[i]->data));
   rm_mem_free(m, t->slots, t->capslots * sizeof *t->slots);
   t->slots = NULL;
   t->nslots = t->capslots = t->count = 0;

@@ -58,15 +58,17 @@ static int coerce_integer(const rm_schema *s, const rm_field *f,
 static int coerce_datetime(const rm_schema *s, const rm_field *f,
                            rm_value *v, rm_diag *d) {
   double t;
-  if (v->tag == RM_V_INT) { *v = rm_float((double)v->u.i); return 0; }
+  if (v->tag == RM_V_INT) *v = rm_float((double)v->u.i);
+  if (v->tag == RM_V_STR && rm_datetime_parse(v->u.s.ptr, v->u.s.len, &t) == 0)
+    *v = rm_float(t);
   if (v->tag == RM_V_FLOAT) {
     if (v->u.f != v->u.f) return nan_error(s, f, d);
     if (v->u.f == 0) v->u.f = 0.0; /* no -0.0 */
-    return 0;
-  }
-  if (v->tag == RM_V_STR && rm_datetime_parse(v->u.s.ptr, v->u.s.len, &t) == 0) {
-    *v = rm_float(t);
-    return 0;
+    if (rm_datetime_valid(v->u.f)) return 0;
+    rm_diag_field_error(d, f->name, "range",
+                        "%s.%s: %g is outside the years 1 to 9999", s->name,
+                        f->name, v->u.f);
+    return -1;
   }
   if (v->tag == RM_V_STR) {
     char got[64];

@@ -2,6 +2,7 @@
  * Values: constructors, the comparison order queries use, and the key bytes
  * hash maps index values by.
  */
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -92,6 +93,21 @@ int rm_value_equal(const rm_value *a, const rm_value *b) {
   return rm_value_compare(a, b) == 0;
 }
 
+size_t rm_number_key(const rm_value *v, unsigned char *out) {
+  if (v->tag == RM_V_INT) {
+    out[0] = 'i';
+    return 1 + rm_int_key(v->u.i, out + 1);
+  }
+  if (v->u.f == floor(v->u.f) && v->u.f >= -9223372036854775808.0 &&
+      v->u.f < 9223372036854775808.0) {
+    out[0] = 'i';
+    return 1 + rm_int_key((int64_t)v->u.f, out + 1);
+  }
+  out[0] = 'f';
+  memcpy(out + 1, &v->u.f, 8);
+  return 9;
+}
+
 static const unsigned char bool_key[3] = {RM_V_NIL, RM_V_FALSE, RM_V_TRUE};
 
 rm_keybytes rm_value_key(const rm_value *v, unsigned char *scratch) {
@@ -102,8 +118,9 @@ rm_keybytes rm_value_key(const rm_value *v, unsigned char *scratch) {
       k.len = v->u.s.len;
       return k;
     case RM_V_INT:
-      memcpy(scratch, &v->u.i, 8);
-      break;
+      k.ptr = scratch;
+      k.len = rm_int_key(v->u.i, scratch);
+      return k;
     case RM_V_FLOAT: {
       double f = v->u.f == 0 ? 0.0 : v->u.f; /* -0.0 keys like 0.0 */
       memcpy(scratch, &f, 8);
