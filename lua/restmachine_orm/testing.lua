@@ -1,5 +1,6 @@
 -- Testing helpers (API.md §11).
 local backends = require("restmachine_orm.backends")
+local core = require("restmachine_orm.core")
 
 local testing = {}
 
@@ -17,6 +18,13 @@ function testing.each_backend(block)
       block(b.name, b.new)
     end
   end
+end
+
+--- Caps the memory a backend's engine store may hold (0: no cap), so
+--- tests can check that running out of memory is a clean error that
+--- leaves the store as it was.
+function testing.set_memory_limit(backend, bytes)
+  core.store_set_limit(backend._store, bytes)
 end
 
 return testing
