@@ -245,8 +245,12 @@ uint64_t rm_record_seq(const rm_record *r);
 
 typedef struct rm_node rm_node;
 
+/* Lookups. The text lookups apply to string and bytes fields (the i-forms
+ * fold ASCII case); isnull takes a boolean. */
 typedef enum rm_op {
-  RM_OP_EQ, RM_OP_NE, RM_OP_GT, RM_OP_GTE, RM_OP_LT, RM_OP_LTE, RM_OP_IN
+  RM_OP_EQ, RM_OP_NE, RM_OP_GT, RM_OP_GTE, RM_OP_LT, RM_OP_LTE, RM_OP_IN,
+  RM_OP_CONTAINS, RM_OP_STARTSWITH, RM_OP_ENDSWITH, RM_OP_ICONTAINS,
+  RM_OP_ISTARTSWITH, RM_OP_IENDSWITH, RM_OP_IEXACT, RM_OP_ISNULL
 } rm_op;
 
 /* Parses a lookup suffix ("gte", "in"); returns -1 if unknown. */

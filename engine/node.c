@@ -1,0 +1,247 @@
+/*
+ * Condition trees: immutable, reference-counted AND/OR/NOT trees of field
+ * conditions ("age__gte = 18"), checked against the schema when built and
+ * matched against encoded records.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+typedef enum rm_nkind { N_TRUE, N_AND, N_OR, N_NOT, N_COND } rm_nkind;
+
+struct rm_node {
+  unsigned refs;
+  rm_nkind kind;
+  rm_node *a, *b;   /* children of AND, OR (a, b) and NOT (a) */
+  int field;        /* N_COND */
+  rm_op op;
+  size_t nvals;
+  rm_value vals[];  /* string bytes follow the array */
+};
+
+static const char *const op_names[] = {
+    "eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "startswith",
+    "endswith", "icontains", "istartswith", "iendswith", "iexact", "isnull"};
+
+static int is_text_op(rm_op op) {
+  return op >= RM_OP_CONTAINS && op <= RM_OP_IEXACT;
+}
+
+int rm_op_parse(const char *name, size_t len) {
+  int i;
+  for (i = 0; i < (int)(sizeof op_names / sizeof *op_names); i++)
+    if (strlen(op_names[i]) == len && memcmp(op_names[i], name, len) == 0)
+      return i;
+  return -1;
+}
+
+const char *rm_op_name(rm_op op) { return op_names[op]; }
+
+static rm_node *alloc_node(rm_nkind kind, size_t extra, rm_diag *d) {
+  rm_node *n = rm_xalloc(sizeof *n + extra);
+  if (n == NULL) {
+    rm_diag_set(d, RM_E_MEMORY, "out of memory building a query");
+    return NULL;
+  }
+  memset(n, 0, sizeof *n);
+  n->refs = 1;
+  n->kind = kind;
+  return n;
+}
+
+rm_node *rm_node_true(rm_diag *d) { return alloc_node(N_TRUE, 0, d); }
+
+void rm_node_ref(rm_node *n) { n->refs++; }
+
+void rm_node_unref(rm_node *n) {
+  if (n == NULL || --n->refs > 0) return;
+  rm_node_unref(n->a);
+  rm_node_unref(n->b);
+  rm_xfree(n);
+}
+
+/* Which lookups a field type admits: ranges not on booleans, text lookups
+ * only on string and bytes fields. */
+static int op_applies(rm_ftype type, rm_op op) {
+  int text = type == RM_T_STRING || type == RM_T_BYTES;
+  if (is_text_op(op)) return text;
+  if (op >= RM_OP_GT && op <= RM_OP_LTE) return type != RM_T_BOOLEAN;
+  return 1;
+}
+
+static int check_op(const rm_schema *s, int field, rm_op op, rm_diag *d) {
+  const rm_field *f = &s->fields[field];
+  if (op_applies(f->type, op)) return 0;
+  rm_diag_field_error(d, f->name, "lookup",
+                      "%s.%s: lookup %s does not apply to a %s field",
+                      s->name, f->name, rm_op_name(op), rm_ftype_name(f->type));
+  return -1;
+}
+
+/* isnull takes a boolean, whatever the field's type. */
+static int check_isnull(const rm_schema *s, int field, const rm_value *v,
+                        rm_diag *d) {
+  if (v->tag == RM_V_TRUE || v->tag == RM_V_FALSE) return 0;
+  rm_diag_field_error(d, s->fields[field].name, "type",
+                      "%s.%s: lookup isnull expects true or false",
+                      s->name, s->fields[field].name);
+  return -1;
+}
+
+/* Coerces the condition's values to the field's type; a nil value is
+ * refused (conditions on nil are spelled isnull). */
+static int coerce_values(const rm_schema *s, int field, rm_value *vals,
+                         size_t n, size_t *text, rm_diag *d) {
+  size_t i;
+  int rc = 0;
+  *text = 0;
+  for (i = 0; i < n; i++) {
+    if (vals[i].tag == RM_V_NIL) {
+      rm_diag_field_error(d, s->fields[field].name, "type",
+                          "%s.%s: a query value cannot be nil", s->name,
+                          s->fields[field].name);
+      rc = -1;
+    } else if (rm_field_coerce(s, field, &vals[i], d) < 0) {
+      rc = -1;
+    } else if (vals[i].tag == RM_V_STR) {
+      *text += vals[i].u.s.len;
+    }
+  }
+  return rc;
+}
+
+rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
+                      const rm_value *vals, size_t n, rm_diag *d) {
+  rm_value local[64], *tmp = n <= 64 ? local : rm_xalloc(n * sizeof *tmp);
+  rm_node *node = NULL;
+  size_t text, i;
+  char *p;
+  if (tmp == NULL) {
+    rm_diag_set(d, RM_E_MEMORY, "out of memory building a query");
+    return NULL;
+  }
+  if (n) memcpy(tmp, vals, n * sizeof *tmp);
+  text = 0;
+  if (check_op(s, field, op, d) == 0 &&
+      (op == RM_OP_ISNULL ? check_isnull(s, field, &tmp[0], d)
+                          : coerce_values(s, field, tmp, n, &text, d)) == 0)
+    node = alloc_node(N_COND, n * sizeof *tmp + text, d);
+  if (node != NULL) {
+    node->field = field;
+    node->op = op;
+    node->nvals = n;
+    p = (char *)&node->vals[n];
+    for (i = 0; i < n; i++) {
+      node->vals[i] = tmp[i];
+      if (tmp[i].tag != RM_V_STR) continue;
+      if (tmp[i].u.s.len) memcpy(p, tmp[i].u.s.ptr, tmp[i].u.s.len);
+      node->vals[i].u.s.ptr = p;
+      p += tmp[i].u.s.len;
+    }
+  }
+  if (tmp != local) rm_xfree(tmp);
+  return node;
+}
+
+static rm_node *combine(rm_nkind kind, rm_node *a, rm_node *b, rm_diag *d) {
+  rm_node *n = alloc_node(kind, 0, d);
+  if (n == NULL) return NULL;
+  n->a = a;
+  n->b = b;
+  rm_node_ref(a);
+  if (b) rm_node_ref(b);
+  return n;
+}
+
+rm_node *rm_node_and(rm_node *a, rm_node *b, rm_diag *d) {
+  return combine(N_AND, a, b, d);
+}
+
+rm_node *rm_node_or(rm_node *a, rm_node *b, rm_diag *d) {
+  return combine(N_OR, a, b, d);
+}
+
+rm_node *rm_node_not(rm_node *a, rm_diag *d) {
+  return combine(N_NOT, a, NULL, d);
+}
+
+static unsigned char fold(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static int same_text(const char *a, const char *b, size_t n, int icase) {
+  size_t i;
+  if (!icase) return n == 0 || memcmp(a, b, n) == 0;
+  for (i = 0; i < n; i++)
+    if (fold((unsigned char)a[i]) != fold((unsigned char)b[i])) return 0;
+  return 1;
+}
+
+static int find_text(const rm_value *v, const rm_value *p, int icase) {
+  size_t i;
+  if (p->u.s.len > v->u.s.len) return 0;
+  for (i = 0; i + p->u.s.len <= v->u.s.len; i++)
+    if (same_text(v->u.s.ptr + i, p->u.s.ptr, p->u.s.len, icase)) return 1;
+  return 0;
+}
+
+/* The text lookups on a string value v with pattern p. */
+static int text_holds(rm_op op, const rm_value *v, const rm_value *p) {
+  size_t n = p->u.s.len, len = v->u.s.len;
+  int icase = op >= RM_OP_ICONTAINS;
+  switch (op) {
+    case RM_OP_CONTAINS:
+    case RM_OP_ICONTAINS: return find_text(v, p, icase);
+    case RM_OP_STARTSWITH:
+    case RM_OP_ISTARTSWITH:
+      return n <= len && same_text(v->u.s.ptr, p->u.s.ptr, n, icase);
+    case RM_OP_ENDSWITH:
+    case RM_OP_IENDSWITH:
+      return n <= len && same_text(v->u.s.ptr + len - n, p->u.s.ptr, n, icase);
+    case RM_OP_IEXACT: return n == len && same_text(v->u.s.ptr, p->u.s.ptr, n, 1);
+    default: return 0;
+  }
+}
+
+/* A condition on one field value. Comparisons with nil are false, except
+ * ne (nil differs from every value) and isnull. */
+static int cond_holds(const rm_node *n, const rm_value *v) {
+  size_t i;
+  int c;
+  if (n->op == RM_OP_ISNULL) return (v->tag == RM_V_NIL) == (n->vals[0].tag == RM_V_TRUE);
+  if (v->tag == RM_V_NIL) return n->op == RM_OP_NE;
+  if (is_text_op(n->op)) return text_holds(n->op, v, &n->vals[0]);
+  switch (n->op) {
+    case RM_OP_EQ: return rm_value_equal(v, &n->vals[0]);
+    case RM_OP_NE: return !rm_value_equal(v, &n->vals[0]);
+    case RM_OP_IN:
+      for (i = 0; i < n->nvals; i++)
+        if (rm_value_equal(v, &n->vals[i])) return 1;
+      return 0;
+    default: break;
+  }
+  c = rm_value_compare(v, &n->vals[0]);
+  switch (n->op) {
+    case RM_OP_GT: return c > 0;
+    case RM_OP_GTE: return c >= 0;
+    case RM_OP_LT: return c < 0;
+    case RM_OP_LTE: return c <= 0;
+    default: return 0;
+  }
+}
+
+int rm_node_matches(const rm_node *n, const rm_schema *s,
+                    const unsigned char *data) {
+  rm_value v;
+  switch (n->kind) {
+    case N_TRUE: return 1;
+    case N_AND: return rm_node_matches(n->a, s, data) && rm_node_matches(n->b, s, data);
+    case N_OR: return rm_node_matches(n->a, s, data) || rm_node_matches(n->b, s, data);
+    case N_NOT: return !rm_node_matches(n->a, s, data);
+    case N_COND:
+      rm_record_get(s, data, n->field, &v);
+      return cond_holds(n, &v);
+  }
+  return 0;
+}
+
