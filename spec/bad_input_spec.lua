@@ -1,0 +1,362 @@
+-- Bad input (issue 2): every wrong value, declaration or call gives a clear
+-- error of the right kind that names the model and the field, and nothing is
+-- stored.
+
+local orm = require("restmachine_orm")
+local Model, Field = orm.Model, orm.Field
+local InMemoryBackend = orm.backends.InMemoryBackend
+
+local function catch(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert.is_false(ok, "expected an error, got none")
+  return err
+end
+
+-- The text of an error: the message of an error table, else tostring.
+local function text(err)
+  if type(err) == "table" and type(err.message) == "string" then return err.message end
+  return tostring(err)
+end
+
+local function mentions(err, word)
+  return string.find(text(err), word, 1, true) ~= nil
+end
+
+-- Checks kind, that the message names model and field, and returns err.
+local function expect(kind, err, model, field)
+  assert.is_table(err, "expected an error table, got: " .. tostring(err))
+  assert.equal(kind, err.name, tostring(err))
+  assert.is_true(orm.errors.is(err, kind))
+  assert.is_true(mentions(err, model), "message does not name " .. model .. ": " .. text(err))
+  if field then
+    assert.is_true(mentions(err, field), "message does not name " .. field .. ": " .. text(err))
+  end
+  return err
+end
+
+-- Checks that err.errors holds an entry for field with code.
+local function expect_rule(err, field, code)
+  for _, e in ipairs(err.errors or {}) do
+    if e.field == field and e.code == code then return e end
+  end
+  local got = {}
+  for _, e in ipairs(err.errors or {}) do got[#got + 1] = tostring(e.field) .. "/" .. tostring(e.code) end
+  error(string.format("no %s/%s entry in errors: {%s}", field, code, table.concat(got, ", ")), 2)
+end
+
+describe("bad input", function()
+  local backend, User
+
+  before_each(function()
+    backend = InMemoryBackend()
+    User = Model("User", {
+      model_backend = backend,
+      id = Field.string { primary_key = true },
+      email = Field.string {},
+      name = Field.string {},
+      age = Field.integer { optional = true },
+      score = Field.number { optional = true },
+      is_active = Field.boolean { default = true },
+    })
+    User:create { id = "seed", email = "seed@example.com", name = "Seed", age = 40 }
+  end)
+
+  local function valid(extra)
+    local t = { id = "user-1", email = "a@example.com", name = "Alice" }
+    for k, v in pairs(extra or {}) do t[k] = v end
+    return t
+  end
+
+  -- Nothing new was stored and the seed record is as it was.
+  local function nothing_stored()
+    assert.equal(1, User:count())
+    assert.is_nil(User:get("user-1"))
+    local seed = User:get("seed")
+    assert.equal("Seed", seed.name)
+    assert.equal(40, seed.age)
+  end
+
+  -- Creating with one bad value gives a ValidationError for that field.
+  local function bad_create(field, value, code)
+    local err = catch(User.create, User, valid { [field] = value })
+    expect("ValidationError", err, "User", field)
+    expect_rule(err, field, code)
+    nothing_stored()
+    return err
+  end
+
+  describe("wrong type", function()
+    it("rejects a string for an integer field", function()
+      bad_create("age", "30", "type")
+    end)
+
+    it("rejects 1.5 for an integer field", function()
+      bad_create("age", 1.5, "type")
+    end)
+
+    it("rejects the string '5' for a number field", function()
+      bad_create("score", "5", "type")
+    end)
+
+    it("rejects a table for a string field", function()
+      bad_create("name", { "Alice" }, "type")
+    end)
+
+    it("rejects a number for a boolean field", function()
+      bad_create("is_active", 1, "type")
+    end)
+
+    it("rejects a wrong type on assignment to a stored instance", function()
+      local u = User:get("seed")
+      local err = catch(function() u.age = "41" end)
+      expect("ValidationError", err, "User", "age")
+      expect_rule(err, "age", "type")
+      assert.equal(40, u.age)
+      u:save()
+      nothing_stored()
+    end)
+  end)
+
+  describe("missing required field", function()
+    it("is reported as required", function()
+      local t = valid()
+      t.email = nil
+      local err = catch(User.create, User, t)
+      expect("ValidationError", err, "User", "email")
+      expect_rule(err, "email", "required")
+      nothing_stored()
+    end)
+  end)
+
+  describe("unknown field", function()
+    it("is rejected in the constructor", function()
+      local err = catch(User.create, User, valid { emial = "typo@example.com" })
+      expect("ValidationError", err, "User", "emial")
+      expect_rule(err, "emial", "unknown_field")
+      nothing_stored()
+      err = catch(User, valid { emial = "typo@example.com" })
+      expect("ValidationError", err, "User", "emial")
+    end)
+
+    it("is rejected in assignment", function()
+      local u = User:get("seed")
+      local err = catch(function() u.emial = "typo@example.com" end)
+      expect("ValidationError", err, "User", "emial")
+      expect_rule(err, "emial", "unknown_field")
+      u:save()
+      nothing_stored()
+      assert.is_nil(User:get("seed"):to_table().emial)
+    end)
+
+    it("is rejected in a query", function()
+      local err = catch(function() return User:where { emial = "seed@example.com" }:all() end)
+      expect("ValidationError", err, "User", "emial")
+      expect_rule(err, "emial", "unknown_field")
+      nothing_stored()
+    end)
+  end)
+
+  describe("invalid UTF-8", function()
+    it("is rejected in a string field", function()
+      bad_create("name", "\xff", "utf8")
+    end)
+
+    it("is rejected when a truncated sequence ends the string", function()
+      bad_create("name", "caf\xc3", "utf8")
+    end)
+  end)
+
+  describe("NaN", function()
+    it("is rejected in a number field", function()
+      bad_create("score", 0 / 0, "nan")
+    end)
+  end)
+
+  describe("primary key", function()
+    it("may not be nil", function()
+      local t = valid()
+      t.id = nil
+      local err = catch(User.create, User, t)
+      expect("ValidationError", err, "User", "id")
+      expect_rule(err, "id", "required")
+      nothing_stored()
+    end)
+
+    it("may not be the empty string", function()
+      bad_create("id", "", "empty_key")
+    end)
+  end)
+
+  describe("non-table argument to create", function()
+    it("raises an error naming the model", function()
+      for _, arg in ipairs({ "user-1", 42, true }) do
+        local err = catch(User.create, User, arg)
+        assert.is_true(mentions(err, "User"), "message does not name User: " .. text(err))
+        nothing_stored()
+      end
+      local err = catch(User.create, User)
+      assert.is_true(mentions(err, "User"), "message does not name User: " .. text(err))
+      nothing_stored()
+    end)
+  end)
+
+  describe("declaration mistakes", function()
+    -- Declaring Thing with the given spec raises ConfigurationError naming
+    -- "Thing" and the field. The whole declaration, Field calls included,
+    -- runs inside pcall.
+    local function bad_declaration(field, build)
+      local err = catch(build)
+      expect("ConfigurationError", err, "Thing", field)
+      assert.is_false(orm.errors.is(err, "BackendError"))
+      return err
+    end
+
+    it("rejects a model without a key", function()
+      local err = bad_declaration(nil, function()
+        return Model("Thing", { model_backend = backend, name = Field.string {} })
+      end)
+      assert.is_not_nil(text(err):lower():find("primary", 1, true), text(err))
+    end)
+
+    it("rejects two primary keys", function()
+      local err = bad_declaration(nil, function()
+        return Model("Thing", {
+          model_backend = backend,
+          id = Field.string { primary_key = true },
+          code = Field.string { primary_key = true },
+        })
+      end)
+      assert.is_true(mentions(err, "id") or mentions(err, "code"), text(err))
+    end)
+
+    it("rejects an unknown type", function()
+      bad_declaration("age", function()
+        return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true }, age = "integr" })
+      end)
+    end)
+
+    it("rejects an unknown field option", function()
+      local err = bad_declaration("name", function()
+        return Model("Thing", {
+          model_backend = backend,
+          id = Field.string { primary_key = true },
+          name = Field.string { max_len = 5 },
+        })
+      end)
+      assert.is_true(mentions(err, "max_len"), text(err))
+    end)
+
+    it("rejects an unknown model option", function()
+      bad_declaration("modle_backend", function()
+        return Model("Thing", { modle_backend = backend, id = Field.string { primary_key = true } })
+      end)
+    end)
+
+    it("rejects ge on a string field", function()
+      local err = bad_declaration("name", function()
+        return Model("Thing", {
+          model_backend = backend,
+          id = Field.string { primary_key = true },
+          name = Field.string { ge = 1 },
+        })
+      end)
+      assert.is_true(mentions(err, "ge"), text(err))
+    end)
+
+    it("rejects a field named save", function()
+      bad_declaration("save", function()
+        return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true }, save = Field.string {} })
+      end)
+      bad_declaration("save", function()
+        return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true }, save = "string" })
+      end)
+    end)
+
+    it("stores nothing", function()
+      pcall(Model, "Thing", { model_backend = backend, name = Field.string {} })
+      assert.equal(1, backend:stats().records)
+      nothing_stored()
+    end)
+  end)
+
+  describe("query values", function()
+    it("rejects age__gt = '5' when the query is built", function()
+      local err = catch(function() return User:where { age__gt = "5" } end)
+      expect("ValidationError", err, "User", "age")
+      expect_rule(err, "age", "type")
+      nothing_stored()
+    end)
+
+    it("rejects a wrong type inside an __in list", function()
+      local err = catch(function() return User:where { age__in = { 1, "2" } } end)
+      expect("ValidationError", err, "User", "age")
+      expect_rule(err, "age", "type")
+    end)
+
+    it("rejects an unknown lookup", function()
+      local err = catch(function() return User:where { age__foo = 5 } end)
+      expect("ValidationError", err, "User", "age")
+      expect_rule(err, "age", "lookup")
+      assert.is_true(mentions(err, "foo"), text(err))
+      nothing_stored()
+    end)
+
+    it("rejects bad conditions in and_, or_, not_ and get", function()
+      local q = User:where()
+      expect("ValidationError", catch(q.and_, q, { age__gt = "5" }), "User", "age")
+      expect("ValidationError", catch(q.or_, q, { nmae = "x" }), "User", "nmae")
+      expect("ValidationError", catch(q.not_, q, { age__foo = 1 }), "User", "age")
+      expect("ValidationError", catch(User.get, User, { age__gt = "5" }), "User", "age")
+      expect("ValidationError", catch(User.find_by, User, { nmae = "x" }), "User", "nmae")
+    end)
+  end)
+
+  describe("limit and offset", function()
+    it("reject limit(-1)", function()
+      local q = User:where()
+      local err = catch(q.limit, q, -1)
+      assert.is_true(mentions(err, "limit"), text(err))
+      nothing_stored()
+    end)
+
+    it("reject limit('x')", function()
+      local q = User:where()
+      local err = catch(q.limit, q, "x")
+      assert.is_true(mentions(err, "limit"), text(err))
+      nothing_stored()
+    end)
+
+    it("reject a fractional limit and a negative offset", function()
+      local q = User:where()
+      catch(q.limit, q, 1.5)
+      local err = catch(q.offset, q, -1)
+      assert.is_true(mentions(err, "offset"), text(err))
+    end)
+  end)
+
+  describe("model without a backend", function()
+    local Loose
+
+    before_each(function()
+      Loose = Model("User", {
+        id = Field.string { primary_key = true },
+        name = Field.string {},
+      })
+    end)
+
+    it("raises ConfigurationError naming model_backend on create", function()
+      local err = catch(Loose.create, Loose, { id = "1", name = "Alice" })
+      expect("ConfigurationError", err, "User", "model_backend")
+      assert.equal(1, User:count())
+    end)
+
+    it("raises ConfigurationError naming model_backend on save, get and count", function()
+      local u = Loose { id = "1", name = "Alice" }
+      expect("ConfigurationError", catch(u.save, u), "User", "model_backend")
+      expect("ConfigurationError", catch(Loose.get, Loose, "1"), "User", "model_backend")
+      expect("ConfigurationError", catch(Loose.count, Loose), "User", "model_backend")
+      expect("ConfigurationError", catch(function() return Loose:where():all() end), "User", "model_backend")
+      nothing_stored()
+    end)
+  end)
+end)
