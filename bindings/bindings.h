@@ -39,7 +39,12 @@ typedef struct l_model {
 } l_model;
 
 /* User values of an instance. */
-enum { INST_MODEL = 1, INST_BUFFER, INST_NUSERVALUES = INST_BUFFER };
+enum {
+  INST_MODEL = 1,  /* the model core */
+  INST_BUFFER,     /* the data, once a field has been assigned */
+  INST_MASK,       /* select(): the fields loaded, one byte each */
+  INST_NUSERVALUES = INST_MASK
+};
 
 #define RM_INSTANCE_MAGIC 0x524d494eu /* "RMIN" */
 
@@ -53,6 +58,7 @@ typedef struct l_instance {
   const rm_schema *schema; /* kept alive by the INST_MODEL user value */
   const unsigned char *data;
   size_t size;
+  const char *mask;        /* select(): NULL, or 1 per loaded field */
   unsigned char inline_data[];
 } l_instance;
 
@@ -74,6 +80,9 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
                               const unsigned char *data, size_t size,
                               int persisted);
 l_instance *rml_checkinstance(lua_State *L, int idx);
+/* Limits the instance at idx to the fields of the mask string at
+ * mask_idx (select()). */
+void rml_set_mask(lua_State *L, int idx, int mask_idx);
 void rml_open_model(lua_State *L);
 
 /* instance.c */
@@ -84,7 +93,16 @@ void rml_open_instance(lua_State *L);
 /* store.c */
 void rml_open_store(lua_State *L);
 
-/* query.c */
-void rml_open_query(lua_State *L);
+/* node.c */
+l_node *rml_checknode(lua_State *L, int idx);
+void rml_open_node(lua_State *L);
+
+/* run.c */
+void rml_open_run(lua_State *L);
+
+/* model.c: raises unless every field of u was loaded. */
+void rml_check_complete(lua_State *L, const l_instance *u);
+/* instance.c: raises unless field `field` of u was loaded. */
+void rml_check_loaded(lua_State *L, const l_instance *u, int field);
 
 #endif

@@ -74,6 +74,7 @@ int luaopen_restmachine_orm_core(lua_State *L) {
   rml_open_store(L);
   rml_open_model(L);
   rml_open_instance(L);
-  rml_open_query(L);
+  rml_open_node(L);
+  rml_open_run(L);
   return 1;
 }

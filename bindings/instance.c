@@ -16,13 +16,26 @@ static void push_field(lua_State *L, const l_instance *u, int field) {
   rml_pushvalue(L, &v);
 }
 
+void rml_check_loaded(lua_State *L, const l_instance *u, int field) {
+  rm_diag d;
+  if (u->mask == NULL || u->mask[field]) return;
+  rm_diag_init(&d);
+  rm_diag_field_error(&d, rm_field_name(u->schema, field), "not_loaded",
+                      "%s.%s: not loaded (the query selected other fields), "
+                      "so it cannot be read or saved",
+                      rm_schema_name(u->schema), rm_field_name(u->schema, field));
+  rml_raise(L, &d);
+}
+
 /* Fields first, then methods; anything else is an error naming the
  * model. */
 static int inst_index(lua_State *L) {
   l_instance *u = lua_touserdata(L, 1);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
-    push_field(L, u, (int)lua_tointeger(L, -1));
+    int field = (int)lua_tointeger(L, -1);
+    if (u->mask != NULL) rml_check_loaded(L, u, field);
+    push_field(L, u, field);
     return 1;
   }
   lua_pushvalue(L, 2);
@@ -74,6 +87,7 @@ static int inst_newindex(lua_State *L) {
   if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
     int field = (int)lua_tointeger(L, -1);
     lua_pop(L, 1);
+    if (u->mask != NULL) rml_check_loaded(L, u, field);
     assign(L, u, field, 3);
     return 0;
   }
@@ -140,13 +154,15 @@ static void add_value(lua_State *L, luaL_Buffer *b, const l_instance *u,
 
 static int inst_tostring(lua_State *L) {
   l_instance *u = rml_checkinstance(L, 1);
-  int i, n = rm_schema_nfields(u->schema);
+  int i, n = rm_schema_nfields(u->schema), first = 1;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addstring(&b, rm_schema_name(u->schema));
   luaL_addchar(&b, '(');
   for (i = 0; i < n; i++) {
-    if (i) luaL_addstring(&b, ", ");
+    if (u->mask != NULL && !u->mask[i]) continue;
+    if (!first) luaL_addstring(&b, ", ");
+    first = 0;
     luaL_addstring(&b, rm_field_name(u->schema, i));
     luaL_addchar(&b, '=');
     add_value(L, &b, u, i);
@@ -210,6 +226,7 @@ static int l_to_table(lua_State *L) {
   int i, n = rm_schema_nfields(u->schema);
   lua_createtable(L, 0, n);
   for (i = 0; i < n; i++) {
+    if (u->mask != NULL && !u->mask[i]) continue;
     lua_pushstring(L, rm_field_name(u->schema, i));
     push_field(L, u, i);
     lua_rawset(L, -3);

@@ -216,12 +216,20 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
   u->schema = m->schema;
   u->size = size;
   u->data = u->inline_data;
+  u->mask = NULL;
   if (data != NULL && size) memcpy(u->inline_data, data, size);
   lua_getiuservalue(L, model_idx, MODEL_INSTANCE_MT);
   lua_setmetatable(L, -2);
   lua_pushvalue(L, model_idx);
   lua_setiuservalue(L, -2, INST_MODEL);
   return u;
+}
+
+void rml_set_mask(lua_State *L, int idx, int mask_idx) {
+  l_instance *u = lua_touserdata(L, idx);
+  lua_pushvalue(L, mask_idx);
+  u->mask = lua_tostring(L, -1);
+  lua_setiuservalue(L, idx, INST_MASK);
 }
 
 l_instance *rml_checkinstance(lua_State *L, int idx) {
@@ -329,11 +337,19 @@ static int check_spec(lua_State *L, int arg, const char *what) {
   return arg;
 }
 
+/* A select() instance lacks fields: storing it would lose them. */
+void rml_check_complete(lua_State *L, const l_instance *u) {
+  int i, n = rm_schema_nfields(u->schema);
+  if (u->mask == NULL) return;
+  for (i = 0; i < n; i++) rml_check_loaded(L, u, i);
+}
+
 /* Stores the instance at idx in the model's table. */
 static void put_instance(lua_State *L, int model, l_instance *u,
                          rm_put_mode mode) {
   rm_table *t = rml_model_table(L, model);
   rm_diag d;
+  rml_check_complete(L, u);
   rm_diag_init(&d);
   if (rm_table_put(t, u->data, u->size, mode, NULL, &d) < 0) rml_raise(L, &d);
   u->persisted = 1;
@@ -462,6 +478,23 @@ static int l_put(lua_State *L) {
   return 1;
 }
 
+/* core.check_default(model, field index, value): raises
+ * ConfigurationError when a default value breaks its field's rules, so a
+ * bad declaration fails when it is made, not at the first instance. */
+static int l_check_default(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  int field = (int)luaL_checkinteger(L, 2);
+  rm_value v = rml_tovalue(L, 3);
+  rm_diag d;
+  luaL_argcheck(L, field >= 0 && field < rm_schema_nfields(m->schema), 2,
+                "no such field");
+  rm_diag_init(&d);
+  if (rm_field_validate(m->schema, field, &v, &d) == 0) return 0;
+  return rml_raise_kind(L, RM_E_CONFIG, "%s.%s: the default value is "
+                        "invalid: %s", rm_schema_name(m->schema),
+                        rm_field_name(m->schema, field), d.message);
+}
+
 /* core.model_table_check(model): raises unless the model can reach its
  * table (it has a backend, and the backend accepts its fields). */
 static int l_model_check(lua_State *L) {
@@ -475,6 +508,7 @@ void rml_open_model(lua_State *L) {
   static const luaL_Reg fns[] = {{"model_new", l_model_new},
                                  {"model_set_store", l_model_set_store},
                                  {"model_check", l_model_check},
+                                 {"check_default", l_check_default},
                                  {"class_functions", l_class_functions},
                                  {"instance", l_instance_new},
                                  {"save", l_save},

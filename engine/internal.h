@@ -99,6 +99,17 @@ struct rm_record {
  * returns their count, at most RM_KEY_SCRATCH. */
 size_t rm_int_key(int64_t i, unsigned char *out);
 
+/* One value in record encoding (tag and payload). */
+size_t rm_value_encoded_size(const rm_value *v);
+size_t rm_value_encode(const rm_value *v, unsigned char *out);
+/* Decodes one value from untrusted bytes [p, end): returns the position
+ * after it, or NULL when the bytes are not a whole value. */
+const unsigned char *rm_value_decode(const unsigned char *p,
+                                     const unsigned char *end, rm_value *out);
+
+/* A fresh random key for a store's cursor checksums. */
+void rm_cursor_secret(uint64_t secret[2]);
+
 /* Bytes of an encoded record (walks its fields). */
 size_t rm_record_data_size(const rm_schema *s, const unsigned char *data);
 
@@ -167,9 +178,23 @@ struct rm_table {
 
 struct rm_store {
   rm_mem mem;
+  uint64_t secret[2];       /* keys cursor checksums (cursor.c) */
   rm_table *tables;         /* uthash head, by name */
   rm_table *first, *last;   /* creation order */
 };
+
+/* The record with this key (coerced to the key's type), or NULL; -1 when
+ * the key has the wrong type. */
+int rm_table_find_key(const rm_table *t, rm_value key, rm_record **out,
+                      rm_diag *d);
+/* Empties the unique-value maps, freeing their entries (write.c). */
+void rm_table_clear_uniques(rm_table *t);
+
+/* The slot of the first record inserted after sequence number seq. */
+size_t rm_table_slot_after(const rm_table *t, uint64_t seq);
+
+/* FNV-1a, continuing from h. */
+uint64_t rm_hash_bytes(const void *p, size_t len, uint64_t h);
 
 /* Adds/removes tables in the store's name map (hashmap.c). */
 rm_table *rm_tables_find(rm_table *const *head, const char *name);

@@ -230,6 +230,41 @@ static int cond_holds(const rm_node *n, const rm_value *v) {
   }
 }
 
+uint64_t rm_hash_bytes(const void *p, size_t len, uint64_t h) {
+  const unsigned char *b = p;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= b[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+static uint64_t hash_value(const rm_value *v, uint64_t h) {
+  unsigned char tag = (unsigned char)v->tag;
+  h = rm_hash_bytes(&tag, 1, h);
+  if (v->tag == RM_V_STR) {
+    h = rm_hash_bytes(&v->u.s.len, sizeof v->u.s.len, h);
+    return rm_hash_bytes(v->u.s.ptr, v->u.s.len, h);
+  }
+  if (v->tag == RM_V_INT || v->tag == RM_V_FLOAT)
+    return rm_hash_bytes(&v->u, 8, h);
+  return h;
+}
+
+uint64_t rm_node_hash(const rm_node *n, uint64_t h) {
+  int head[3];
+  size_t i;
+  head[0] = (int)n->kind;
+  head[1] = n->field;
+  head[2] = (int)n->op;
+  h = rm_hash_bytes(head, sizeof head, h);
+  for (i = 0; i < n->nvals; i++) h = hash_value(&n->vals[i], h);
+  if (n->a) h = rm_node_hash(n->a, h);
+  if (n->b) h = rm_node_hash(n->b, h);
+  return h;
+}
+
 int rm_node_matches(const rm_node *n, const rm_schema *s,
                     const unsigned char *data) {
   rm_value v;

@@ -62,6 +62,69 @@ static size_t value_size(const rm_value *v) {
   }
 }
 
+size_t rm_value_encoded_size(const rm_value *v) { return value_size(v); }
+
+/* Writes one value; returns the bytes written. */
+size_t rm_value_encode(const rm_value *v, unsigned char *out) {
+  unsigned char *p = out;
+  *p++ = (unsigned char)v->tag;
+  if (v->tag == RM_V_INT) {
+    p = put_varint(p, zigzag(v->u.i));
+  } else if (v->tag == RM_V_FLOAT) {
+    memcpy(p, &v->u, 8);
+    p += 8;
+  } else if (v->tag == RM_V_STR) {
+    p = put_varint(p, v->u.s.len);
+    if (v->u.s.len) memcpy(p, v->u.s.ptr, v->u.s.len);
+    p += v->u.s.len;
+  }
+  return (size_t)(p - out);
+}
+
+/* A varint within [p, end), at most 10 bytes. */
+static const unsigned char *get_varint_checked(const unsigned char *p,
+                                               const unsigned char *end,
+                                               uint64_t *n) {
+  uint64_t v = 0;
+  int shift = 0;
+  while (p < end && shift < 64) {
+    unsigned char b = *p++;
+    v |= (uint64_t)(b & 0x7F) << shift;
+    if (!(b & 0x80)) {
+      *n = v;
+      return p;
+    }
+    shift += 7;
+  }
+  return NULL;
+}
+
+const unsigned char *rm_value_decode(const unsigned char *p,
+                                     const unsigned char *end, rm_value *out) {
+  uint64_t u;
+  if (p >= end || *p > RM_V_STR) return NULL;
+  out->tag = (rm_vtag)*p++;
+  out->u.i = 0;
+  switch (out->tag) {
+    case RM_V_INT:
+      if ((p = get_varint_checked(p, end, &u)) == NULL) return NULL;
+      out->u.i = unzigzag(u);
+      return p;
+    case RM_V_FLOAT:
+      if (end - p < 8) return NULL;
+      memcpy(&out->u.f, p, 8);
+      return p + 8;
+    case RM_V_STR:
+      if ((p = get_varint_checked(p, end, &u)) == NULL) return NULL;
+      if (u > (uint64_t)(end - p)) return NULL;
+      out->u.s.ptr = (const char *)p;
+      out->u.s.len = (size_t)u;
+      return p + u;
+    default:
+      return p;
+  }
+}
+
 size_t rm_record_encoded_size(const rm_schema *s, const rm_value *vals) {
   size_t n = 0;
   int i;
@@ -72,20 +135,7 @@ size_t rm_record_encoded_size(const rm_schema *s, const rm_value *vals) {
 void rm_record_encode(const rm_schema *s, const rm_value *vals,
                       unsigned char *out) {
   int i;
-  for (i = 0; i < s->nfields; i++) {
-    const rm_value *v = &vals[i];
-    *out++ = (unsigned char)v->tag;
-    if (v->tag == RM_V_INT) {
-      out = put_varint(out, zigzag(v->u.i));
-    } else if (v->tag == RM_V_FLOAT) {
-      memcpy(out, &v->u, 8);
-      out += 8;
-    } else if (v->tag == RM_V_STR) {
-      out = put_varint(out, v->u.s.len);
-      if (v->u.s.len) memcpy(out, v->u.s.ptr, v->u.s.len);
-      out += v->u.s.len;
-    }
-  }
+  for (i = 0; i < s->nfields; i++) out += rm_value_encode(&vals[i], out);
 }
 
 /* The position of a field's tag byte. */

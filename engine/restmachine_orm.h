@@ -226,6 +226,13 @@ typedef enum rm_put_mode {
  * On success *out (if not NULL) is the stored record. */
 int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
                  rm_put_mode mode, const rm_record **out, rm_diag *d);
+/* Stores n records at once, all or nothing (mode as for rm_table_put).
+ * Keys and unique values must also differ within the batch. */
+int rm_table_put_many(rm_table *t, const unsigned char *const *data,
+                      const size_t *size, size_t n, rm_put_mode mode,
+                      rm_diag *d);
+/* Removes a record found by a lookup or query of this table. */
+void rm_table_remove(rm_table *t, const rm_record *r);
 /* The record whose primary key equals `key` (coerced to the key's type),
  * or NULL. Returns -1 only when the key has the wrong type. */
 int rm_table_get(const rm_table *t, rm_value key, const rm_record **out,
@@ -273,6 +280,8 @@ void rm_node_unref(rm_node *n);
 
 int rm_node_matches(const rm_node *n, const rm_schema *s,
                     const unsigned char *data);
+/* A hash of the tree's structure and values (for query fingerprints). */
+uint64_t rm_node_hash(const rm_node *n, uint64_t h);
 
 typedef struct rm_order {
   int nterms;
@@ -280,17 +289,63 @@ typedef struct rm_order {
   int desc[RM_MAX_ORDER];
 } rm_order;
 
-/* Runs a query: the records of `t` matching `where` (NULL: all), sorted by
- * `order` (NULL or no terms: insertion order), after skipping `offset`,
- * at most `limit` (-1: no limit). Writes up to `cap` record pointers to
- * out (cap >= rm_table_count(t) is always enough) and returns how many.
- * Returns -1 on failure (out of memory while sorting). */
-long rm_query_run(const rm_table *t, const rm_node *where,
-                  const rm_order *order, int64_t offset, int64_t limit,
+/* A place in a query's order (keyset pagination): the order values and
+ * insertion sequence of the last record of a page. String values point
+ * into memory the caller keeps (the decoded cursor). `start` set means
+ * "before the first record". */
+typedef struct rm_position {
+  int start;
+  uint64_t seq;
+  int nterms;
+  rm_value vals[RM_MAX_ORDER];
+} rm_position;
+
+/* What to run: records matching `where` (NULL: all), in `order` (no
+ * terms: insertion order), only those after `after` (NULL: from the
+ * start), skipping `offset`, at most `limit` (-1: no limit). */
+typedef struct rm_query {
+  const rm_node *where;
+  rm_order order;
+  const rm_position *after;
+  int64_t offset;
+  int64_t limit;
+} rm_query;
+
+void rm_query_init(rm_query *q);
+
+/* Runs q over t, writing up to `cap` record pointers to out (cap >=
+ * rm_table_count(t) is always enough). Returns how many, or -1 (diag
+ * filled) when out of memory. The pointers are valid until the next write
+ * to t. */
+long rm_query_run(const rm_table *t, const rm_query *q,
                   const rm_record **out, size_t cap, rm_diag *d);
-/* The number of matches, with offset and limit applied. */
-int64_t rm_query_count(const rm_table *t, const rm_node *where,
-                       int64_t offset, int64_t limit);
+/* The number of records rm_query_run would return. */
+int64_t rm_query_count(const rm_table *t, const rm_query *q);
+
+/* The position of record r in q's order (strings point into r). */
+void rm_query_position(const rm_table *t, const rm_query *q,
+                       const rm_record *r, rm_position *out);
+/* A number identifying q's conditions and order on t's model: cursors
+ * carry it, so that one made by another query is refused. */
+uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q);
+
+/* --------------------------------------------------------------- cursors */
+
+/* Cursors are opaque text: a position with the query's fingerprint and a
+ * keyed checksum (SipHash with the store's secret), so that a tampered,
+ * truncated or foreign cursor is refused. */
+#define RM_CURSOR_MAX 4096
+
+/* Writes the cursor text for pos into out (RM_CURSOR_MAX bytes); returns
+ * its length, or 0 when the position does not fit. */
+size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
+                        const rm_position *pos, char *out);
+/* Reads cursor text back into pos. `scratch` (RM_CURSOR_MAX bytes) holds
+ * the decoded bytes that string values point into. Fails with
+ * RM_E_VALIDATION naming what is wrong. */
+int rm_cursor_decode(const rm_table *t, const rm_query *q, const char *text,
+                     size_t len, rm_position *pos, unsigned char *scratch,
+                     rm_diag *d);
 
 /* ------------------------------------------------------------- datetimes */
 

@@ -10,6 +10,7 @@ rm_store *rm_store_new(void) {
   rm_store *st = rm_xalloc(sizeof *st);
   if (st == NULL) return NULL;
   memset(st, 0, sizeof *st);
+  rm_cursor_secret(st->secret);
   return st;
 }
 

@@ -6,12 +6,14 @@ local errors = require("restmachine_orm.errors")
 local Field = require("restmachine_orm.field")
 local model = require("restmachine_orm.model")
 local backends = require("restmachine_orm.backends")
+local Q = require("restmachine_orm.q")
 
 local orm = {
   Model = model.Model,
   Field = Field,
   backends = backends,
   errors = errors,
+  Q = Q,
   _VERSION = "0.1.0",
 }
 

@@ -164,10 +164,8 @@ local function lua_class_functions(m)
     return out
   end
 
-  -- All or nothing: every spec is validated first, then records are
-  -- created one by one; if one fails, those already created are deleted
-  -- (creates only append, so the store is as before) and the error is
-  -- raised again.
+  -- All or nothing: every spec is validated, then the engine stores the
+  -- batch at once (keys and unique values checked across it too).
   function fn.create_many(a, b)
     local specs = arg(a, b)
     if type(specs) ~= "table" then
@@ -182,13 +180,7 @@ local function lua_class_functions(m)
       end
       built[i] = core.instance(m.core, spec)
     end
-    for i, u in ipairs(built) do
-      local ok, err = pcall(core.put, u, "create")
-      if not ok then
-        for j = i - 1, 1, -1 do core.delete(built[j]) end
-        error(err, 0)
-      end
-    end
+    core.put_many(built, "create")
     return built
   end
 
@@ -239,6 +231,12 @@ function M.Model(name, spec)
   local ok, result = pcall(core.model_new, name, fields, cls, methods)
   if not ok then error(result, 2) end
   m.core = result
+  for i, f in ipairs(fields) do
+    if f.default ~= nil and type(f.default) ~= "function" then
+      ok, result = pcall(core.check_default, m.core, i - 1, f.default)
+      if not ok then error(result, 2) end
+    end
+  end
 
   local funcs = lua_class_functions(m)
   for k, v in pairs(core.class_functions(m.core, cls, m.get_by_conditions)) do funcs[k] = v end

@@ -8,6 +8,7 @@
 -- once another group exists, so User:where():or_{a=1} means just a = 1.
 local core = require("restmachine_orm.core")
 local errors = require("restmachine_orm.errors")
+local Q = require("restmachine_orm.q")
 
 local Query = {}
 Query.__index = Query
@@ -26,6 +27,7 @@ function Query.new(m)
 end
 
 local function conditions(q, conds, method)
+  if Q.is(conds) then return Q.compile(conds, core, q.m.core) end
   if getmetatable(conds) == Query then
     errors.raise("ValidationError", ("%s:%s expects a table of conditions, not a query")
       :format(q.m.name, method), nil, 3)
@@ -88,7 +90,9 @@ function Query:order_by(...)
   return c
 end
 
+-- A non-negative integer (2.0 counts as 2, as integer fields take it).
 local function count_arg(q, what, n)
+  n = math.type(n) == "float" and math.tointeger(n) or n
   if math.type(n) ~= "integer" or n < 0 then
     errors.invalid(what, "type", ("%s: %s must be a non-negative integer, got %s")
       :format(q.m.name, what, type(n) == "string" and ("%q"):format(n) or tostring(n)), 3)
@@ -121,8 +125,9 @@ local function where_node(q)
   return q.node or nil
 end
 
-local function run(q, mode)
-  return core.run(q.m.core, where_node(q), q.order, q.offset_n, q.limit_n, mode)
+local function run(q, mode, arg)
+  where_node(q)
+  return core.run(q.m.core, q, mode, arg)
 end
 
 function Query:all() return run(self, "all") end
@@ -140,5 +145,80 @@ function Query:get(conds)
 end
 
 Query.__len = Query.count
+
+--- Only these fields are loaded into the instances returned; reading
+--- another one, or saving such an instance, raises naming the field.
+function Query:select(...)
+  local c = clone(self)
+  c.mask = core.select_mask(self.m.core, ...)
+  return c
+end
+
+--- Continues a paginated walk after the page that gave `cursor`.
+function Query:cursor(cursor)
+  if cursor ~= nil and type(cursor) ~= "string" then
+    errors.invalid("cursor", "cursor", ("%s: cursor must be a string from paginate(), got %s")
+      :format(self.m.name, type(cursor)), 2)
+  end
+  local c = clone(self)
+  c.cursor_text = cursor
+  return c
+end
+
+--- The next page and a cursor for the one after it (nil when nothing
+--- follows). Pages by position in the query's order, not by offset, so
+--- records inserted or deleted meanwhile are neither repeated nor skipped.
+function Query:paginate() return run(self, "page") end
+
+--- Deletes every match; returns how many.
+function Query:delete() return run(self, "delete") end
+
+--- Assigns the values (validated) to every match, all or nothing;
+--- returns how many.
+function Query:update(values)
+  if type(values) ~= "table" then
+    errors.raise("ValidationError", ("%s:update expects a table of values, got %s")
+      :format(self.m.name, type(values)), nil, 2)
+  end
+  return run(self, "update", values)
+end
+
+--- How the query runs: { index = name or nil, scan = boolean, plan = text }.
+function Query:explain() return run(self, "explain") end
+
+-- Records are fetched in pages of this size by each().
+local EACH_PAGE = 256
+
+--- for u in q:each() do ... end: the records all() would return, fetched
+--- page by page (keyset pagination), so writes between steps neither
+--- repeat nor skip records. The fourth value closes the walk on break.
+function Query:each()
+  local remaining = self.limit_n
+  local page_size = EACH_PAGE
+  local q = self
+  local page, i, cursor, done = {}, 0, nil, false
+  local walk = setmetatable({}, { __close = function() done = true; page = {} end })
+  local function fetch()
+    local size = remaining and math.min(remaining, page_size) or page_size
+    if size == 0 then done = true; return end
+    local pq = clone(q)
+    pq.limit_n = size
+    if cursor then pq.cursor_text = cursor end
+    page, cursor = run(pq, "page")
+    i = 0
+    if remaining then remaining = remaining - #page end
+    if cursor == nil then q = nil end
+  end
+  return function()
+    if done then return nil end
+    if i >= #page then
+      if q == nil then done = true; return nil end
+      fetch()
+      if done or #page == 0 then done = true; return nil end
+    end
+    i = i + 1
+    return page[i]
+  end, nil, nil, walk
+end
 
 return Query

@@ -1,14 +1,13 @@
 /*
- * Queries: condition tables parsed into engine condition trees (validated
- * when the query is built), tree combinators, order_by terms, and running
- * a query in the engine, building instances only for the records
- * returned.
+ * Query building: condition tables parsed into engine condition trees
+ * (validated when the query is built, naming the field), tree combinators,
+ * order_by terms and select masks.
  */
 #include <string.h>
 
 #include "bindings.h"
 
-static l_node *check_node(lua_State *L, int idx) {
+l_node *rml_checknode(lua_State *L, int idx) {
   return luaL_checkudata(L, idx, RM_NODE_MT);
 }
 
@@ -145,7 +144,7 @@ static int l_node_true(lua_State *L) {
 }
 
 static int l_node_and(lua_State *L) {
-  rm_node *a = check_node(L, 1)->node, *b = check_node(L, 2)->node;
+  rm_node *a = rml_checknode(L, 1)->node, *b = rml_checknode(L, 2)->node;
   l_node *u = new_node(L);
   rm_diag d;
   rm_diag_init(&d);
@@ -154,7 +153,7 @@ static int l_node_and(lua_State *L) {
 }
 
 static int l_node_or(lua_State *L) {
-  rm_node *a = check_node(L, 1)->node, *b = check_node(L, 2)->node;
+  rm_node *a = rml_checknode(L, 1)->node, *b = rml_checknode(L, 2)->node;
   l_node *u = new_node(L);
   rm_diag d;
   rm_diag_init(&d);
@@ -163,7 +162,7 @@ static int l_node_or(lua_State *L) {
 }
 
 static int l_node_not(lua_State *L) {
-  rm_node *a = check_node(L, 1)->node;
+  rm_node *a = rml_checknode(L, 1)->node;
   l_node *u = new_node(L);
   rm_diag d;
   rm_diag_init(&d);
@@ -201,98 +200,30 @@ static int l_order_terms(lua_State *L) {
   return 1;
 }
 
-static void read_order(lua_State *L, int idx, rm_order *o) {
-  int i, n;
-  o->nterms = 0;
-  if (lua_isnil(L, idx)) return;
-  n = (int)lua_rawlen(L, idx) / 2;
-  for (i = 0; i < n && i < RM_MAX_ORDER; i++) {
-    lua_rawgeti(L, idx, 2 * i + 1);
-    lua_rawgeti(L, idx, 2 * i + 2);
-    o->field[i] = (int)lua_tointeger(L, -2);
-    o->desc[i] = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-  }
-  o->nterms = i;
-}
-
-typedef enum { RUN_ALL, RUN_FIRST, RUN_LAST, RUN_COUNT, RUN_EXISTS, RUN_GET } run_mode;
-
-/* Pushes the list of instances for out[0..n-1]. A finalizer run by the
- * allocations here could write to the table and free those records, so
- * the table's version is checked before each copy. */
-static void push_results(lua_State *L, int model, const rm_table *t,
-                         const rm_record **out, long n) {
-  uint64_t version = rm_table_version(t);
-  const rm_schema *s = rm_table_schema(t);
-  long i;
-  lua_createtable(L, (int)n, 0);
-  for (i = 0; i < n; i++) {
-    size_t size = rm_record_size(s, out[i]);
-    l_instance *u = rml_push_instance(L, model, NULL, size, 1);
-    if (rm_table_version(t) != version)
-      luaL_error(L, "%s records changed while a query result was built",
-                 rm_table_name(t));
-    memcpy(u->inline_data, rm_record_data(out[i]), size);
-    lua_rawseti(L, -2, i + 1);
-  }
-}
-
-static void push_one(lua_State *L, int model, const rm_table *t,
-                     const rm_record *r) {
-  if (r == NULL) lua_pushnil(L);
-  else rml_push_instance(L, model, rm_record_data(r),
-                         rm_record_size(rm_table_schema(t), r), 1);
-}
-
-/* core.run(model, node|nil, order|nil, offset, limit, mode) */
-static int l_run(lua_State *L) {
-  static const char *const modes[] = {"all", "first", "last", "count",
-                                      "exists", "get", NULL};
-  const rm_node *where;
-  const rm_table *t;
-  const rm_record **out;
-  int64_t offset, limit;
-  rm_order order;
-  run_mode mode;
-  long n;
+/* core.select_mask(model, name...) -> a string with one byte per field,
+ * 1 for the fields to load. */
+static int l_select_mask(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  int i, n = rm_schema_nfields(m->schema), top = lua_gettop(L);
+  char mask[RM_MAX_FIELDS];
   rm_diag d;
-  rml_checkmodel(L, 1);
-  where = lua_isnil(L, 2) ? NULL : check_node(L, 2)->node;
-  offset = luaL_checkinteger(L, 4);
-  limit = luaL_optinteger(L, 5, -1);
-  mode = (run_mode)luaL_checkoption(L, 6, NULL, modes);
-  read_order(L, 3, &order);
-  lua_settop(L, 6);
-  t = rml_model_table(L, 1);
-  if (mode == RUN_COUNT || mode == RUN_EXISTS) {
-    if (mode == RUN_EXISTS && (limit < 0 || limit > 1)) limit = 1;
-    int64_t c = rm_query_count(t, where, offset, limit);
-    if (mode == RUN_COUNT) lua_pushinteger(L, c);
-    else lua_pushboolean(L, c > 0);
-    return 1;
-  }
-  if (mode == RUN_FIRST && (limit < 0 || limit > 1)) limit = 1;
-  if (mode == RUN_GET && (limit < 0 || limit > 2)) limit = 2;
-  /* Scratch space belongs to Lua, so an error below cannot leak it. */
-  out = lua_newuserdatauv(L, (rm_table_count(t) + 1) * sizeof *out, 0);
   rm_diag_init(&d);
-  n = rm_query_run(t, where, &order, offset, limit, out, rm_table_count(t), &d);
-  if (n < 0) return rml_raise(L, &d);
-  switch (mode) {
-    case RUN_ALL: push_results(L, 1, t, out, n); break;
-    case RUN_FIRST: push_one(L, 1, t, n > 0 ? out[0] : NULL); break;
-    case RUN_LAST: push_one(L, 1, t, n > 0 ? out[n - 1] : NULL); break;
-    default:
-      if (n > 1)
-        return rml_raise_kind(L, RM_E_MULTIPLE, "%s: get matched more than "
-                              "one record", rm_table_name(t));
-      push_one(L, 1, t, n > 0 ? out[0] : NULL);
+  memset(mask, 0, sizeof mask);
+  for (i = 2; i <= top; i++) {
+    size_t len;
+    const char *name = luaL_checklstring(L, i, &len);
+    int field = rm_schema_find(m->schema, name, len);
+    if (field >= 0) mask[field] = 1;
+    else rm_diag_field_error(&d, name, "unknown_field",
+                             "%s: select names an unknown field '%s'",
+                             rm_schema_name(m->schema), name);
   }
+  if (d.kind != RM_OK) return rml_raise(L, &d);
+  lua_pushlstring(L, mask, (size_t)n);
   return 1;
 }
 
-void rml_open_query(lua_State *L) {
+void rml_open_node(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", node_gc}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"node_conds", l_node_conds},
                                  {"node_true", l_node_true},
@@ -300,7 +231,7 @@ void rml_open_query(lua_State *L) {
                                  {"node_or", l_node_or},
                                  {"node_not", l_node_not},
                                  {"order_terms", l_order_terms},
-                                 {"run", l_run},
+                                 {"select_mask", l_select_mask},
                                  {NULL, NULL}};
   if (luaL_newmetatable(L, RM_NODE_MT)) luaL_setfuncs(L, meta, 0);
   lua_pop(L, 1);

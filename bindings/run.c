@@ -1,0 +1,347 @@
+/*
+ * Running queries: reads a Lua query object (conditions, order, offset,
+ * limit, select, cursor), runs it in the engine and builds instances only
+ * for the records returned; also pages (keyset cursors), bulk deletes and
+ * updates, and explains.
+ */
+#include <string.h>
+
+#include "bindings.h"
+
+/* Scratch memory that belongs to Lua, so that an error raised later
+ * cannot leak it: [-0, +1]. */
+static void *scratch(lua_State *L, size_t size) {
+  return lua_newuserdatauv(L, size ? size : 1, 0);
+}
+
+static void read_order(lua_State *L, int q, rm_order *o) {
+  int i, n;
+  o->nterms = 0;
+  if (lua_getfield(L, q, "order") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
+  }
+  n = (int)lua_rawlen(L, -1) / 2;
+  for (i = 0; i < n && i < RM_MAX_ORDER; i++) {
+    lua_rawgeti(L, -1, 2 * i + 1);
+    lua_rawgeti(L, -2, 2 * i + 2);
+    o->field[i] = (int)lua_tointeger(L, -2);
+    o->desc[i] = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  o->nterms = i;
+  lua_pop(L, 1);
+}
+
+/* The engine query described by the Lua query table at q. The condition
+ * node stays referenced by the table, which the caller keeps. */
+static void read_query(lua_State *L, int q, rm_query *out) {
+  rm_query_init(out);
+  if (lua_getfield(L, q, "node") == LUA_TUSERDATA)
+    out->where = rml_checknode(L, -1)->node;
+  lua_pop(L, 1);
+  read_order(L, q, &out->order);
+  lua_getfield(L, q, "offset_n");
+  out->offset = lua_tointeger(L, -1);
+  lua_getfield(L, q, "limit_n");
+  out->limit = lua_isnil(L, -1) ? -1 : lua_tointeger(L, -1);
+  lua_pop(L, 2);
+}
+
+/* Decodes the query's cursor, if it has one, into pos (strings point into
+ * a scratch userdata left on the stack). */
+static void read_cursor(lua_State *L, int q, const rm_table *t, rm_query *rq,
+                        rm_position *pos) {
+  size_t len;
+  const char *text;
+  rm_diag d;
+  if (lua_getfield(L, q, "cursor_text") != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return;
+  }
+  text = lua_tolstring(L, -1, &len);
+  rm_diag_init(&d);
+  if (rm_cursor_decode(t, rq, text, len, pos, scratch(L, RM_CURSOR_MAX), &d) < 0)
+    rml_raise(L, &d);
+  rq->after = pos;
+  rq->offset = 0; /* offset applies to the first page only */
+}
+
+/* Instance for r, limited to the query's select mask (at mask_idx, or 0
+ * for none). */
+static void push_record(lua_State *L, int model, const rm_table *t,
+                        const rm_record *r, int mask_idx) {
+  if (r == NULL) {
+    lua_pushnil(L);
+    return;
+  }
+  rml_push_instance(L, model, rm_record_data(r),
+                    rm_record_size(rm_table_schema(t), r), 1);
+  if (mask_idx) rml_set_mask(L, lua_gettop(L), mask_idx);
+}
+
+/* Pushes the list of instances for out[0..n-1]. A finalizer run by the
+ * allocations here could write to the table and free those records, so
+ * the table's version is checked before each copy. */
+static void push_list(lua_State *L, int model, const rm_table *t,
+                      const rm_record **out, long n, int mask_idx) {
+  uint64_t version = rm_table_version(t);
+  const rm_schema *s = rm_table_schema(t);
+  long i;
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    size_t size = rm_record_size(s, out[i]);
+    l_instance *u = rml_push_instance(L, model, NULL, size, 1);
+    if (rm_table_version(t) != version)
+      luaL_error(L, "%s records changed while a query result was built",
+                 rm_table_name(t));
+    memcpy(u->inline_data, rm_record_data(out[i]), size);
+    if (mask_idx) rml_set_mask(L, lua_gettop(L), mask_idx);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* Runs rq into a scratch array left on the stack; returns the count. */
+static long run_into(lua_State *L, const rm_table *t, const rm_query *rq,
+                     const rm_record ***out) {
+  size_t cap = rm_table_count(t);
+  rm_diag d;
+  long n;
+  *out = scratch(L, (cap + 1) * sizeof **out);
+  rm_diag_init(&d);
+  n = rm_query_run(t, rq, *out, cap, &d);
+  if (n < 0) rml_raise(L, &d);
+  return n;
+}
+
+/* The cursor for the position after record r (or pos when r is NULL):
+ * [-0, +1]. */
+static void push_cursor(lua_State *L, const rm_table *t, const rm_query *rq,
+                        const rm_record *r, const rm_position *pos) {
+  rm_position here;
+  char *text = scratch(L, RM_CURSOR_MAX);
+  size_t len;
+  if (r != NULL) {
+    rm_query_position(t, rq, r, &here);
+    pos = &here;
+  }
+  len = rm_cursor_encode(t, rq, pos, text);
+  if (len == 0)
+    luaL_error(L, "%s: the order values are too long for a cursor",
+               rm_table_name(t));
+  lua_pushlstring(L, text, len);
+  lua_remove(L, -2);
+}
+
+/* paginate(): the page, and a cursor when records follow it. Asks the
+ * engine for one record more than the page holds to know. */
+static int run_page(lua_State *L, int model, const rm_table *t, rm_query *rq,
+                    int mask_idx) {
+  int64_t limit = rq->limit;
+  const rm_record **out;
+  rm_position start;
+  long n;
+  if (limit >= 0 && limit < INT64_MAX) rq->limit = limit + 1;
+  n = run_into(L, t, rq, &out);
+  rq->limit = limit;
+  push_list(L, model, t, out, limit >= 0 && n > limit ? (long)limit : n, mask_idx);
+  if (limit < 0 || n <= limit) {
+    lua_pushnil(L);
+  } else if (limit > 0) {
+    push_cursor(L, t, rq, out[limit - 1], NULL);
+  } else {
+    /* limit(0): an empty page; the cursor stays where the page began. */
+    memset(&start, 0, sizeof start);
+    start.start = 1;
+    start.nterms = rq->order.nterms;
+    push_cursor(L, t, rq, NULL, rq->after ? rq->after : &start);
+  }
+  return 2;
+}
+
+/* q:delete(): removes every match; returns the count. */
+static int run_delete(lua_State *L, rm_table *t, const rm_query *rq) {
+  const rm_record **out;
+  long i, n = run_into(L, t, rq, &out);
+  for (i = 0; i < n; i++) rm_table_remove(t, out[i]);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* The assignments of q:update{...}, validated once: fields[] and vals[]
+ * (strings point into the Lua table at idx). */
+static int read_assignments(lua_State *L, int idx, const rm_schema *s,
+                            int *fields, rm_value *vals) {
+  int n = 0;
+  rm_diag d;
+  rm_diag_init(&d);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    int f = lua_type(L, -2) == LUA_TSTRING ? rm_schema_find(s, key, strlen(key)) : -1;
+    if (f < 0) {
+      rm_diag_field_error(&d, key, "unknown_field", "%s: unknown field '%s'",
+                          rm_schema_name(s), key);
+    } else if (f == rm_schema_primary_key(s)) {
+      rm_diag_field_error(&d, key, "readonly", "%s.%s: update cannot change "
+                          "primary keys", rm_schema_name(s), key);
+    } else if (n < RM_MAX_FIELDS) {
+      vals[n] = rml_tovalue(L, -1);
+      if (rm_field_validate(s, f, &vals[n], &d) == 0) fields[n++] = f;
+    }
+    lua_pop(L, 1);
+  }
+  if (d.kind != RM_OK) rml_raise(L, &d);
+  return n;
+}
+
+/* q:update{...}: every match with the assignments applied, stored all or
+ * nothing (unique values checked across the batch). */
+static int run_update(lua_State *L, rm_table *t, const rm_query *rq, int values) {
+  const rm_schema *s = rm_table_schema(t);
+  int fields[RM_MAX_FIELDS], nassign, j;
+  rm_value assigned[RM_MAX_FIELDS], vals[RM_MAX_FIELDS];
+  const rm_record **out;
+  const unsigned char **data;
+  size_t *size, total = 0;
+  unsigned char *buf;
+  long i, n;
+  rm_diag d;
+  nassign = read_assignments(L, values, s, fields, assigned);
+  n = run_into(L, t, rq, &out);
+  data = scratch(L, (size_t)n * sizeof *data);
+  size = scratch(L, (size_t)n * sizeof *size);
+  for (i = 0; i < n; i++) {
+    rm_record_get_all(s, rm_record_data(out[i]), vals);
+    for (j = 0; j < nassign; j++) vals[fields[j]] = assigned[j];
+    total += size[i] = rm_record_encoded_size(s, vals);
+  }
+  buf = scratch(L, total);
+  for (i = 0; i < n; i++) {
+    rm_record_get_all(s, rm_record_data(out[i]), vals);
+    for (j = 0; j < nassign; j++) vals[fields[j]] = assigned[j];
+    rm_record_encode(s, vals, buf);
+    data[i] = buf;
+    buf += size[i];
+  }
+  rm_diag_init(&d);
+  if (n > 0 && rm_table_put_many(t, data, size, (size_t)n, RM_PUT_UPDATE, &d) < 0)
+    return rml_raise(L, &d);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* q:explain(): how the query runs. */
+static int run_explain(lua_State *L, const rm_table *t, const rm_query *rq) {
+  lua_createtable(L, 0, 4);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, "scan");
+  lua_pushstring(L, rq->order.nterms > 0 ? "scan, sort" : "scan");
+  lua_setfield(L, -2, "plan");
+  lua_pushinteger(L, (lua_Integer)rm_table_count(t));
+  lua_setfield(L, -2, "records");
+  return 1;
+}
+
+typedef enum {
+  RUN_ALL, RUN_FIRST, RUN_LAST, RUN_COUNT, RUN_EXISTS, RUN_GET, RUN_PAGE,
+  RUN_DELETE, RUN_UPDATE, RUN_EXPLAIN
+} run_mode;
+
+static int run_fetch(lua_State *L, const rm_table *t, rm_query *rq,
+                     run_mode mode, int mask_idx) {
+  const rm_record **out;
+  long n;
+  if (mode == RUN_FIRST && (rq->limit < 0 || rq->limit > 1)) rq->limit = 1;
+  if (mode == RUN_GET && (rq->limit < 0 || rq->limit > 2)) rq->limit = 2;
+  n = run_into(L, t, rq, &out);
+  if (mode == RUN_ALL) {
+    push_list(L, 1, t, out, n, mask_idx);
+  } else if (mode == RUN_GET && n > 1) {
+    return rml_raise_kind(L, RM_E_MULTIPLE,
+                          "%s: get matched more than one record", rm_table_name(t));
+  } else {
+    push_record(L, 1, t, n > 0 ? out[mode == RUN_LAST ? n - 1 : 0] : NULL, mask_idx);
+  }
+  return 1;
+}
+
+/* core.run(model, query, mode [, values]) */
+static int l_run(lua_State *L) {
+  static const char *const modes[] = {"all", "first", "last", "count",
+                                      "exists", "get", "page", "delete",
+                                      "update", "explain", NULL};
+  run_mode mode;
+  rm_position pos;
+  rm_query rq;
+  rm_table *t;
+  int mask_idx = 0;
+  rml_checkmodel(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  mode = (run_mode)luaL_checkoption(L, 3, NULL, modes);
+  if (mode == RUN_UPDATE) luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  read_query(L, 2, &rq);
+  t = rml_model_table(L, 1);
+  if (lua_getfield(L, 2, "mask") == LUA_TSTRING) mask_idx = lua_gettop(L);
+  read_cursor(L, 2, t, &rq, &pos);
+  switch (mode) {
+    case RUN_COUNT: lua_pushinteger(L, rm_query_count(t, &rq)); return 1;
+    case RUN_EXISTS:
+      if (rq.limit < 0 || rq.limit > 1) rq.limit = 1;
+      lua_pushboolean(L, rm_query_count(t, &rq) > 0);
+      return 1;
+    case RUN_PAGE: return run_page(L, 1, t, &rq, mask_idx);
+    case RUN_DELETE: return run_delete(L, t, &rq);
+    case RUN_UPDATE: return run_update(L, t, &rq, 4);
+    case RUN_EXPLAIN: return run_explain(L, t, &rq);
+    default: return run_fetch(L, t, &rq, mode, mask_idx);
+  }
+}
+
+/* core.put_many(list of instances, mode): stores them all or none. */
+static int l_put_many(lua_State *L) {
+  static const char *const modes[] = {"create", "upsert", "update", NULL};
+  static const rm_put_mode values[] = {RM_PUT_CREATE, RM_PUT_UPSERT,
+                                       RM_PUT_UPDATE};
+  int mode = luaL_checkoption(L, 2, NULL, modes);
+  size_t i, n;
+  const unsigned char **data;
+  size_t *size;
+  rm_table *t;
+  rm_diag d;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  n = (size_t)lua_rawlen(L, 1);
+  if (n == 0) return 0;
+  lua_settop(L, 2);
+  data = scratch(L, n * sizeof *data);
+  size = scratch(L, n * sizeof *size);
+  lua_rawgeti(L, 1, 1);
+  rml_checkinstance(L, -1);
+  lua_getiuservalue(L, -1, INST_MODEL);
+  t = rml_model_table(L, lua_gettop(L));
+  for (i = 0; i < n; i++) {
+    l_instance *u;
+    lua_rawgeti(L, 1, (lua_Integer)i + 1);
+    u = rml_checkinstance(L, -1);
+    rml_check_complete(L, u);
+    if (u->schema != rm_table_schema(t) && !rm_schema_compatible(u->schema, rm_table_schema(t)))
+      return luaL_error(L, "put_many: instances of different models");
+    data[i] = u->data;
+    size[i] = u->size;
+    lua_pop(L, 1);
+  }
+  rm_diag_init(&d);
+  if (rm_table_put_many(t, data, size, n, values[mode], &d) < 0) return rml_raise(L, &d);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, 1, (lua_Integer)i + 1);
+    ((l_instance *)lua_touserdata(L, -1))->persisted = 1;
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+void rml_open_run(lua_State *L) {
+  static const luaL_Reg fns[] = {{"run", l_run}, {"put_many", l_put_many}, {NULL, NULL}};
+  luaL_setfuncs(L, fns, 0);
+}

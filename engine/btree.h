@@ -1,0 +1,121 @@
+/*
+ * Order-statistic B+trees for the ordered secondary indexes of a table.
+ *
+ * A tree holds entries (key, seq, rec) in the order of (key, seq): keys by
+ * rm_value_compare, except that nil keys sort after every other key; equal
+ * keys by seq, ascending. Besides insert and delete in O(log n), it answers
+ * "how many entries come before this key" and "which entry has rank r" in
+ * O(log n) without walking the entries in between: every inner node keeps
+ * the number of entries under each child. Leaves are linked both ways, so
+ * a cursor steps to the next or previous entry in O(1).
+ *
+ * Ownership: the tree owns its nodes (allocated from the rm_mem given to
+ * rm_btree_init, freed by delete and rm_btree_clear). It does not own what
+ * entries point to: a string key's bytes and `rec` belong to the caller
+ * (the record) and must stay valid, unchanged, for as long as the entry is
+ * in the tree, because separators in inner nodes may point at those bytes
+ * too. Remove an entry before freeing its record.
+ */
+#ifndef RM_BTREE_H
+#define RM_BTREE_H
+
+#include "internal.h"
+
+/* Entries per leaf and children per inner node: each node is one slab
+ * block of at most RM_SLAB_MAX bytes (984 and 1016 bytes on LP64). */
+#define RM_BT_LEAF_MAX 24
+#define RM_BT_INNER_MAX 21
+/* Levels a tree may grow to; at the minimum fill that is far more entries
+ * than memory holds. An insert that would go deeper fails as if out of
+ * memory. */
+#define RM_BT_MAX_DEPTH 40
+
+typedef struct rm_bt_entry {
+  rm_value key;      /* strings point into the caller's memory */
+  uint64_t seq;      /* unique among live entries of one tree */
+  const void *rec;   /* the caller's record; not used by the tree */
+} rm_bt_entry;
+
+/* A separator: the (key, seq) of the first entry under a child. */
+typedef struct rm_bt_key {
+  rm_value key;
+  uint64_t seq;
+} rm_bt_key;
+
+typedef struct rm_bt_leaf rm_bt_leaf;
+struct rm_bt_leaf {
+  rm_bt_leaf *prev, *next;            /* neighbours in key order */
+  unsigned n;                         /* entries in e[]; never 0 */
+  rm_bt_entry e[RM_BT_LEAF_MAX];
+};
+
+/* Child i holds the entries from sep[i] (included) to sep[i + 1]
+ * (excluded); sep[i] is exactly the first entry under child i. sep[0] is
+ * not used: child 0's first entry is a separator further up, or the
+ * tree's first entry. */
+typedef struct rm_bt_inner {
+  unsigned n;                         /* children, at least 1 */
+  size_t cnt[RM_BT_INNER_MAX];        /* entries under each child */
+  void *child[RM_BT_INNER_MAX];       /* inner nodes or leaves */
+  rm_bt_key sep[RM_BT_INNER_MAX];
+} rm_bt_inner;
+
+/* Embedded in its owner; rm_btree_init before use. */
+typedef struct rm_btree {
+  rm_mem *mem;
+  void *root;         /* NULL when empty; a leaf when height is 1 */
+  unsigned height;    /* levels, leaves included; 0 when empty */
+  size_t count;
+} rm_btree;
+
+/* A position between two entries (or before the first, after the last).
+ * Valid until the next insert, delete or clear on its tree. */
+typedef struct rm_bt_iter {
+  const rm_bt_leaf *leaf; /* NULL on an empty tree */
+  unsigned idx;           /* the gap before leaf->e[idx] */
+} rm_bt_iter;
+
+/* An empty tree whose nodes come from m. Allocates nothing. */
+void rm_btree_init(rm_btree *t, rm_mem *m);
+/* Frees every node; the tree is empty and usable again. */
+void rm_btree_clear(rm_btree *t);
+size_t rm_btree_count(const rm_btree *t);
+
+/* Copies *e into the tree. (e->key, e->seq) must not be in the tree
+ * already. Returns 0, or -1 when out of memory with the tree unchanged. */
+int rm_btree_insert(rm_btree *t, const rm_bt_entry *e);
+/* Removes the entry (key, seq): 1 if it was there, 0 if not. Never
+ * allocates, never fails. */
+int rm_btree_delete(rm_btree *t, const rm_value *key, uint64_t seq);
+/* The entry (key, seq), or NULL. Points into the tree: valid until the
+ * next insert, delete or clear. */
+const rm_bt_entry *rm_btree_find(const rm_btree *t, const rm_value *key,
+                                 uint64_t seq);
+
+/* The number of entries whose key is < key (inclusive = 0) or <= key
+ * (inclusive = 1). A nil key counts every non-nil entry (and with
+ * inclusive = 1 the nil ones too). */
+size_t rm_btree_rank_lower(const rm_btree *t, const rm_value *key,
+                           int inclusive);
+/* The number of entries ordered before (key, seq); that entry's rank when
+ * it is in the tree. */
+size_t rm_btree_rank_of(const rm_btree *t, const rm_value *key, uint64_t seq);
+/* The entry of rank `rank` (0-based), or NULL when rank >= count. Valid
+ * until the next insert, delete or clear. */
+const rm_bt_entry *rm_btree_at(const rm_btree *t, size_t rank);
+
+/* Puts the cursor in the gap before rank `rank` (clamped to the count):
+ * rm_btree_next then returns the entry of that rank, rm_btree_prev the one
+ * before it. */
+void rm_btree_seek(const rm_btree *t, size_t rank, rm_bt_iter *it);
+/* The entry after the cursor, moving past it; NULL at the end. */
+const rm_bt_entry *rm_btree_next(rm_bt_iter *it);
+/* The entry before the cursor, moving before it; NULL at the start. */
+const rm_bt_entry *rm_btree_prev(rm_bt_iter *it);
+
+/* Checks every invariant of the tree (order, separators, counts, leaf
+ * links, fill). Returns 0, or the source line of the first violated check.
+ * For tests; O(n). */
+int rm_btree_check(const rm_btree *t);
+
+#endif
