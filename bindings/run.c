@@ -233,13 +233,20 @@ static int run_update(lua_State *L, rm_table *t, const rm_query *rq, int values)
 
 /* q:explain(): how the query runs. */
 static int run_explain(lua_State *L, const rm_table *t, const rm_query *rq) {
-  lua_createtable(L, 0, 4);
-  lua_pushboolean(L, 1);
+  rm_explain e;
+  rm_query_explain(t, rq, &e);
+  lua_createtable(L, 0, 5);
+  if (e.index) lua_pushstring(L, e.index);
+  else lua_pushnil(L);
+  lua_setfield(L, -2, "index");
+  lua_pushboolean(L, e.scan);
   lua_setfield(L, -2, "scan");
-  lua_pushstring(L, rq->order.nterms > 0 ? "scan, sort" : "scan");
+  lua_pushstring(L, e.plan);
   lua_setfield(L, -2, "plan");
-  lua_pushinteger(L, (lua_Integer)rm_table_count(t));
-  lua_setfield(L, -2, "records");
+  lua_pushinteger(L, (lua_Integer)e.estimate);
+  lua_setfield(L, -2, "estimate");
+  lua_pushboolean(L, e.sorted);
+  lua_setfield(L, -2, "sorted");
   return 1;
 }
 

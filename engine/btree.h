@@ -60,13 +60,14 @@ typedef struct rm_bt_inner {
   rm_bt_key sep[RM_BT_INNER_MAX];
 } rm_bt_inner;
 
-/* Embedded in its owner; rm_btree_init before use. */
-typedef struct rm_btree {
+/* Embedded in its owner; rm_btree_init before use. (The typedef name
+ * rm_btree comes from internal.h, which tables need without this file.) */
+struct rm_btree {
   rm_mem *mem;
   void *root;         /* NULL when empty; a leaf when height is 1 */
   unsigned height;    /* levels, leaves included; 0 when empty */
   size_t count;
-} rm_btree;
+};
 
 /* A position between two entries (or before the first, after the last).
  * Valid until the next insert, delete or clear on its tree. */
@@ -87,6 +88,12 @@ int rm_btree_insert(rm_btree *t, const rm_bt_entry *e);
 /* Removes the entry (key, seq): 1 if it was there, 0 if not. Never
  * allocates, never fails. */
 int rm_btree_delete(rm_btree *t, const rm_value *key, uint64_t seq);
+/* Points the entry (e->key, e->seq) at new memory: its key and rec become
+ * e's. For a record replaced by a copy with an equal key (in the order:
+ * 1 and 1.0 are equal) and the same seq, so that no entry or separator
+ * keeps pointing into the old record's bytes. Returns 1, or 0 when the
+ * entry is not in the tree. Never allocates. */
+int rm_btree_replace(rm_btree *t, const rm_bt_entry *e);
 /* The entry (key, seq), or NULL. Points into the tree: valid until the
  * next insert, delete or clear. */
 const rm_bt_entry *rm_btree_find(const rm_btree *t, const rm_value *key,

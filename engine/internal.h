@@ -77,6 +77,10 @@ struct rm_schema {
   int pk;                    /* primary key field, -1 before finish */
   int nunique;               /* unique fields other than the key */
   int unique[RM_MAX_FIELDS];
+  int nindexed;              /* fields declared index = true */
+  int indexed[RM_MAX_FIELDS];
+  int index_of[RM_MAX_FIELDS]; /* field -> position in indexed[], or -1 */
+  int unique_of[RM_MAX_FIELDS]; /* field -> position in unique[], or -1 */
   rm_field fields[RM_MAX_FIELDS];
 };
 
@@ -139,6 +143,8 @@ size_t rm_number_key(const rm_value *v, unsigned char *out);
 /* An entry of a unique-field index: the record holding the value. Entries
  * of number fields carry their canonical key bytes (rm_number_key); the
  * others key by bytes inside the record. */
+typedef struct rm_btree rm_btree;
+
 typedef struct rm_unique_entry {
   UT_hash_handle hh;
   const rm_record *rec;
@@ -173,6 +179,7 @@ struct rm_table {
   uint64_t next_seq;
   uint64_t version;
   rm_unique_entry *unique[RM_MAX_FIELDS]; /* by schema->unique[] position */
+  rm_btree *trees;          /* ordered indexes, by schema->indexed[] */
   rm_table *next_created;   /* creation order, for stats */
 };
 
@@ -182,6 +189,23 @@ struct rm_store {
   rm_table *tables;         /* uthash head, by name */
   rm_table *first, *last;   /* creation order */
 };
+
+/* Ordered indexes (index.c). Every indexed field of a table has a B+tree
+ * of (value, seq) -> record. A write links the new record's entries
+ * before anything is visible (rm_index_link may fail, and then leaves
+ * nothing behind), and commits once it cannot fail any more: entries of
+ * unchanged values move to the new record, the others of the old record
+ * go. */
+int rm_index_init(rm_table *t);
+/* Replaces the (empty) table's indexes with those schema s declares; -1
+ * when out of memory, with the old ones kept. */
+int rm_index_reshape(rm_table *t, const rm_schema *s);
+void rm_index_free(rm_table *t);
+void rm_index_clear(rm_table *t);
+int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old);
+void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old);
+void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old);
+void rm_index_remove(rm_table *t, const rm_record *r);
 
 /* The record with this key (coerced to the key's type), or NULL; -1 when
  * the key has the wrong type. */

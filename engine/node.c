@@ -3,21 +3,10 @@
  * conditions ("age__gte = 18"), checked against the schema when built and
  * matched against encoded records.
  */
+#include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-typedef enum rm_nkind { N_TRUE, N_AND, N_OR, N_NOT, N_COND } rm_nkind;
-
-struct rm_node {
-  unsigned refs;
-  rm_nkind kind;
-  rm_node *a, *b;   /* children of AND, OR (a, b) and NOT (a) */
-  int field;        /* N_COND */
-  rm_op op;
-  size_t nvals;
-  rm_value vals[];  /* string bytes follow the array */
-};
+#include "plan.h"
 
 static const char *const op_names[] = {
     "eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "startswith",
@@ -49,7 +38,7 @@ static rm_node *alloc_node(rm_nkind kind, size_t extra, rm_diag *d) {
   return n;
 }
 
-rm_node *rm_node_true(rm_diag *d) { return alloc_node(N_TRUE, 0, d); }
+rm_node *rm_node_true(rm_diag *d) { return alloc_node(RM_N_TRUE, 0, d); }
 
 void rm_node_ref(rm_node *n) { n->refs++; }
 
@@ -110,6 +99,20 @@ static int coerce_values(const rm_schema *s, int field, rm_value *vals,
   return rc;
 }
 
+static int compare_values(const void *a, const void *b) {
+  return rm_value_compare(a, b);
+}
+
+/* Sorts an `in` list and drops repeated values (1 and 1.0 alike), so that
+ * index lookups meet each record once. Returns the new count. */
+static size_t distinct_values(rm_value *vals, size_t n) {
+  size_t i, m = 0;
+  qsort(vals, n, sizeof *vals, compare_values);
+  for (i = 0; i < n; i++)
+    if (m == 0 || !rm_value_equal(&vals[m - 1], &vals[i])) vals[m++] = vals[i];
+  return m;
+}
+
 rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
                       const rm_value *vals, size_t n, rm_diag *d) {
   rm_value local[64], *tmp = n <= 64 ? local : rm_xalloc(n * sizeof *tmp);
@@ -124,8 +127,10 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
   text = 0;
   if (check_op(s, field, op, d) == 0 &&
       (op == RM_OP_ISNULL ? check_isnull(s, field, &tmp[0], d)
-                          : coerce_values(s, field, tmp, n, &text, d)) == 0)
-    node = alloc_node(N_COND, n * sizeof *tmp + text, d);
+                          : coerce_values(s, field, tmp, n, &text, d)) == 0) {
+    if (op == RM_OP_IN) n = distinct_values(tmp, n);
+    node = alloc_node(RM_N_COND, n * sizeof *tmp + text, d);
+  }
   if (node != NULL) {
     node->field = field;
     node->op = op;
@@ -154,15 +159,15 @@ static rm_node *combine(rm_nkind kind, rm_node *a, rm_node *b, rm_diag *d) {
 }
 
 rm_node *rm_node_and(rm_node *a, rm_node *b, rm_diag *d) {
-  return combine(N_AND, a, b, d);
+  return combine(RM_N_AND, a, b, d);
 }
 
 rm_node *rm_node_or(rm_node *a, rm_node *b, rm_diag *d) {
-  return combine(N_OR, a, b, d);
+  return combine(RM_N_OR, a, b, d);
 }
 
 rm_node *rm_node_not(rm_node *a, rm_diag *d) {
-  return combine(N_NOT, a, NULL, d);
+  return combine(RM_N_NOT, a, NULL, d);
 }
 
 static unsigned char fold(unsigned char c) {
@@ -269,11 +274,11 @@ int rm_node_matches(const rm_node *n, const rm_schema *s,
                     const unsigned char *data) {
   rm_value v;
   switch (n->kind) {
-    case N_TRUE: return 1;
-    case N_AND: return rm_node_matches(n->a, s, data) && rm_node_matches(n->b, s, data);
-    case N_OR: return rm_node_matches(n->a, s, data) || rm_node_matches(n->b, s, data);
-    case N_NOT: return !rm_node_matches(n->a, s, data);
-    case N_COND:
+    case RM_N_TRUE: return 1;
+    case RM_N_AND: return rm_node_matches(n->a, s, data) && rm_node_matches(n->b, s, data);
+    case RM_N_OR: return rm_node_matches(n->a, s, data) || rm_node_matches(n->b, s, data);
+    case RM_N_NOT: return !rm_node_matches(n->a, s, data);
+    case RM_N_COND:
       rm_record_get(s, data, n->field, &v);
       return cond_holds(n, &v);
   }

@@ -1,14 +1,17 @@
 /*
- * Running queries over a table's records in C: filter with a condition
- * tree, keep only records after a keyset position, sort, offset, limit.
- * Records are ordered by the order terms and then by insertion sequence,
- * a total order, so that sorting is stable and pages never overlap.
+ * Running queries over a table's records in C: gather candidates along
+ * the plan's access path (plan.c), keep those matching the where clause
+ * and following the keyset position, sort unless the path gave them in
+ * order, then apply offset and limit. Records are ordered by the order
+ * terms and then by insertion sequence, a total order, so sorting is
+ * stable and pages never overlap.
  */
 #define _GNU_SOURCE /* qsort_r */
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "btree.h"
+#include "plan.h"
 
 void rm_query_init(rm_query *q) {
   memset(q, 0, sizeof *q);
@@ -60,39 +63,173 @@ static int after(const rm_table *t, const rm_query *q, const rm_record *r) {
   return r->seq > pos->seq;
 }
 
-static int matches(const rm_table *t, const rm_query *q, const rm_record *r) {
-  return (q->where == NULL || rm_node_matches(q->where, t->schema, r->data)) &&
-         after(t, q, r);
-}
-
-/* Where a scan in insertion order starts: past every record at or before
- * the position, found by binary search (slots are in sequence order). */
-static size_t first_slot(const rm_table *t, const rm_query *q) {
-  if (q->after == NULL || q->after->start || q->order.nterms > 0) return 0;
-  return rm_table_slot_after(t, q->after->seq);
-}
-
 static int64_t saturating_end(int64_t offset, int64_t limit) {
   if (limit < 0 || limit > INT64_MAX - offset) return INT64_MAX;
   return offset + limit;
 }
 
+/* Candidates that pass the where clause and the keyset position go to
+ * out; gathering stops at `want`. With out NULL they are only counted. */
+typedef struct gather {
+  const rm_table *t;
+  const rm_query *q;
+  const rm_plan *plan;
+  const rm_record **out;
+  size_t cap, n, want;
+} gather;
+
+/* Returns 1 when gathering should stop. */
+static int take(gather *g, const rm_record *r) {
+  if (g->plan->covers ? !after(g->t, g->q, r)
+                      : !((g->q->where == NULL ||
+                           rm_node_matches(g->q->where, g->t->schema, r->data)) &&
+                          after(g->t, g->q, r)))
+    return 0;
+  if (g->out != NULL) g->out[g->n] = r;
+  g->n++;
+  return g->n >= g->want || g->n >= g->cap;
+}
+
+static void gather_scan(gather *g) {
+  const rm_query *q = g->q;
+  size_t pos = 0;
+  const rm_record *r;
+  /* In insertion order, a position is a sequence number: binary search. */
+  if (q->after != NULL && !q->after->start && q->order.nterms == 0)
+    pos = rm_table_slot_after(g->t, q->after->seq);
+  while ((r = rm_table_next(g->t, &pos)) != NULL)
+    if (take(g, r)) return;
+}
+
+static void gather_keys(gather *g) {
+  const rm_node *c = g->plan->cond;
+  size_t i;
+  for (i = 0; i < c->nvals; i++) {
+    unsigned char buf[RM_KEY_SCRATCH];
+    const rm_record *r = rm_map_find(&g->t->by_key, rm_value_key(&c->vals[i], buf));
+    if (r != NULL && take(g, r)) return;
+  }
+}
+
+static void gather_unique(gather *g) {
+  const rm_schema *s = g->t->schema;
+  const rm_node *c = g->plan->cond;
+  int u = s->unique_of[c->field];
+  size_t i;
+  for (i = 0; i < c->nvals; i++) {
+    unsigned char buf[RM_KEY_SCRATCH];
+    rm_keybytes k;
+    rm_unique_entry *e;
+    if (s->fields[c->field].type == RM_T_NUMBER) {
+      k.len = rm_number_key(&c->vals[i], buf);
+      k.ptr = buf;
+    } else {
+      k = rm_value_key(&c->vals[i], buf);
+    }
+    e = rm_umap_find(&g->t->unique[u], k);
+    if (e != NULL && take(g, e->rec)) return;
+  }
+}
+
+/* Ranks [lo, hi) of a tree in ascending order; 1 when gathering stopped. */
+static int walk_up(gather *g, const rm_btree *tr, size_t lo, size_t hi) {
+  rm_bt_iter it;
+  const rm_bt_entry *e;
+  rm_btree_seek(tr, lo, &it);
+  for (; lo < hi && (e = rm_btree_next(&it)) != NULL; lo++)
+    if (take(g, e->rec)) return 1;
+  return 0;
+}
+
+/* Descending order keeps ties in insertion order: the range is walked
+ * from the top one run of equal values at a time, each run upwards. */
+static void walk_down(gather *g, const rm_btree *tr, size_t lo, size_t hi) {
+  while (hi > lo) {
+    const rm_bt_entry *e = rm_btree_at(tr, hi - 1);
+    size_t run = rm_btree_rank_lower(tr, &e->key, 0);
+    if (run < lo) run = lo;
+    if (walk_up(g, tr, run, hi)) return;
+    hi = run;
+  }
+}
+
+/* The first rank a keyset position lets an ordered walk start from. */
+static void skip_to_position(const rm_btree *tr, const rm_query *q,
+                             size_t *lo, size_t *hi, int desc) {
+  const rm_position *pos = q->after;
+  size_t r;
+  if (pos == NULL || pos->start) return;
+  if (!desc) {
+    r = rm_btree_rank_of(tr, &pos->vals[0], pos->seq);
+    if (r > *lo) *lo = r;
+  } else {
+    r = rm_btree_rank_lower(tr, &pos->vals[0], 1);
+    if (r < *hi) *hi = r;
+  }
+}
+
+static void gather_range(gather *g) {
+  const rm_plan *p = g->plan;
+  const rm_btree *tr = &g->t->trees[g->t->schema->index_of[p->field]];
+  size_t lo = p->lo, hi = p->hi;
+  if (p->ordered) skip_to_position(tr, g->q, &lo, &hi, p->desc);
+  if (p->ordered && p->desc) walk_down(g, tr, lo, hi);
+  else walk_up(g, tr, lo, hi);
+}
+
+static void gather_in_ranges(gather *g) {
+  const rm_node *c = g->plan->cond;
+  const rm_btree *tr = &g->t->trees[g->t->schema->index_of[c->field]];
+  size_t i;
+  for (i = 0; i < c->nvals; i++)
+    if (walk_up(g, tr, rm_btree_rank_lower(tr, &c->vals[i], 0),
+                rm_btree_rank_lower(tr, &c->vals[i], 1)))
+      return;
+}
+
+static void run_plan(gather *g) {
+  switch (g->plan->kind) {
+    case RM_PLAN_KEYS: gather_keys(g); break;
+    case RM_PLAN_UNIQUE: gather_unique(g); break;
+    case RM_PLAN_RANGE: gather_range(g); break;
+    case RM_PLAN_IN_RANGES: gather_in_ranges(g); break;
+    default: gather_scan(g); break;
+  }
+}
+
+/* Gathering can stop early when candidates arrive in the final order. */
+static size_t stop_after(const rm_query *q, const rm_plan *p) {
+  int in_order = p->ordered || (p->kind == RM_PLAN_SCAN && q->order.nterms == 0);
+  int64_t end = saturating_end(q->offset, q->limit);
+  return in_order && end < (int64_t)SIZE_MAX ? (size_t)end : SIZE_MAX;
+}
+
+static void sort_candidates(const rm_table *t, const rm_query *q,
+                            const rm_plan *p, const rm_record **out, size_t n) {
+  sort_ctx ctx;
+  if (p->ordered || (p->kind == RM_PLAN_SCAN && q->order.nterms == 0)) return;
+  ctx.s = t->schema;
+  ctx.order = &q->order;
+  qsort_r((void *)out, n, sizeof *out, compare_records, &ctx);
+}
+
 long rm_query_run(const rm_table *t, const rm_query *q,
                   const rm_record **out, size_t cap, rm_diag *d) {
-  int sorted = q->order.nterms > 0;
-  size_t n = 0, pos = first_slot(t, q), first;
-  /* Unsorted queries can stop once offset + limit matches are in. */
-  int64_t want = sorted ? INT64_MAX : saturating_end(q->offset, q->limit);
-  const rm_record *r;
+  rm_plan plan;
+  gather g;
+  size_t n, first;
   (void)d;
-  while (n < cap && (int64_t)n < want && (r = rm_table_next(t, &pos)) != NULL)
-    if (matches(t, q, r)) out[n++] = r;
-  if (sorted) {
-    sort_ctx ctx;
-    ctx.s = t->schema;
-    ctx.order = &q->order;
-    qsort_r((void *)out, n, sizeof *out, compare_records, &ctx);
-  }
+  rm_plan_query(t, q, &plan);
+  g.t = t;
+  g.q = q;
+  g.plan = &plan;
+  g.out = out;
+  g.cap = cap;
+  g.n = 0;
+  g.want = stop_after(q, &plan);
+  if (cap > 0) run_plan(&g);
+  n = g.n;
+  sort_candidates(t, q, &plan, out, n);
   first = (uint64_t)q->offset < n ? (size_t)q->offset : n;
   n -= first;
   if (q->limit >= 0 && (uint64_t)q->limit < n) n = (size_t)q->limit;
@@ -100,14 +237,40 @@ long rm_query_run(const rm_table *t, const rm_query *q,
   return (long)n;
 }
 
-int64_t rm_query_count(const rm_table *t, const rm_query *q) {
-  size_t pos = first_slot(t, q);
-  int64_t n = 0, enough = saturating_end(q->offset, q->limit);
-  const rm_record *r;
-  while (n < enough && (r = rm_table_next(t, &pos)) != NULL)
-    if (matches(t, q, r)) n++;
+static int64_t window(const rm_query *q, int64_t n) {
   n = n > q->offset ? n - q->offset : 0;
   return q->limit >= 0 && q->limit < n ? q->limit : n;
+}
+
+/* Counts without building anything: a range that decides the whole where
+ * clause is counted from the tree's ranks in O(log n); other paths walk
+ * their candidates (`in` lists hold distinct values, so none is met
+ * twice). */
+int64_t rm_query_count(const rm_table *t, const rm_query *q) {
+  rm_plan plan;
+  gather g;
+  rm_plan_query(t, q, &plan);
+  if (plan.kind == RM_PLAN_RANGE && plan.covers &&
+      (q->after == NULL || q->after->start))
+    return window(q, (int64_t)(plan.hi - plan.lo));
+  memset(&g, 0, sizeof g);
+  g.t = t;
+  g.q = q;
+  g.plan = &plan;
+  g.cap = SIZE_MAX;
+  g.want = (size_t)saturating_end(q->offset, q->limit);
+  run_plan(&g);
+  return window(q, (int64_t)g.n);
+}
+
+void rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out) {
+  rm_plan plan;
+  rm_plan_query(t, q, &plan);
+  out->scan = plan.kind == RM_PLAN_SCAN;
+  out->index = out->scan ? NULL : t->schema->fields[plan.field].name;
+  out->plan = rm_plan_name(&plan);
+  out->estimate = plan.estimate;
+  out->sorted = !plan.ordered && q->order.nterms > 0;
 }
 
 void rm_query_position(const rm_table *t, const rm_query *q,

@@ -322,6 +322,17 @@ long rm_query_run(const rm_table *t, const rm_query *q,
 /* The number of records rm_query_run would return. */
 int64_t rm_query_count(const rm_table *t, const rm_query *q);
 
+/* How a query runs (q:explain()). */
+typedef struct rm_explain {
+  const char *index;   /* the indexed field used, or NULL for a full scan */
+  int scan;            /* 1 for a full scan */
+  const char *plan;    /* "full scan", "index range", ... */
+  size_t estimate;     /* records the access path visits */
+  int sorted;          /* results are sorted after gathering */
+} rm_explain;
+
+void rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out);
+
 /* The position of record r in q's order (strings point into r). */
 void rm_query_position(const rm_table *t, const rm_query *q,
                        const rm_record *r, rm_position *out);

@@ -172,6 +172,19 @@ static int key_type_ok(rm_ftype t, unsigned flags) {
   return t != RM_T_NUMBER || !(flags & RM_F_PRIMARY_KEY);
 }
 
+/* Records which fields have an ordered index or a unique map. */
+static void note_indexes(rm_schema *s) {
+  int i;
+  for (i = 0; i < s->nfields; i++) {
+    s->index_of[i] = s->unique_of[i] = -1;
+    if (s->fields[i].flags & RM_F_INDEX) {
+      s->index_of[i] = s->nindexed;
+      s->indexed[s->nindexed++] = i;
+    }
+  }
+  for (i = 0; i < s->nunique; i++) s->unique_of[s->unique[i]] = i;
+}
+
 /* Checks the key and unique fields and records where they are. */
 int rm_schema_finish(rm_schema *s, rm_diag *d) {
   int i;
@@ -203,6 +216,7 @@ int rm_schema_finish(rm_schema *s, rm_diag *d) {
                 s->name);
     return -1;
   }
+  note_indexes(s);
   s->finished = 1;
   return 0;
 }
@@ -224,7 +238,7 @@ int rm_schema_find(const rm_schema *s, const char *name, size_t len) {
 }
 
 int rm_schema_compatible(const rm_schema *a, const rm_schema *b) {
-  const unsigned keyflags = RM_F_PRIMARY_KEY | RM_F_UNIQUE;
+  const unsigned keyflags = RM_F_PRIMARY_KEY | RM_F_UNIQUE | RM_F_INDEX;
   int i;
   if (a == b) return 1;
   if (a->nfields != b->nfields) return 0;

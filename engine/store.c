@@ -57,7 +57,11 @@ static rm_table *create_table(rm_store *st, const rm_schema *s, rm_diag *d) {
   memcpy(t->name, s->name, len + 1);
   t->store = st;
   t->schema = (rm_schema *)s;
-  if (rm_tables_add(&st->mem, &st->tables, t) < 0) goto oom;
+  if (rm_index_init(t) < 0) goto oom;
+  if (rm_tables_add(&st->mem, &st->tables, t) < 0) {
+    rm_index_free(t);
+    goto oom;
+  }
   rm_schema_ref(t->schema);
   if (st->last) st->last->next_created = t;
   else st->first = t;
@@ -77,8 +81,12 @@ rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d) {
   if (t->count == 0) {
     /* An empty table takes the newer declaration (fixtures redeclare
      * models freely); its maps are empty, so nothing is keyed by the old
-     * layout. */
+     * layout. The indexes are remade for the new fields. */
     rm_table_clear(t);
+    if (rm_index_reshape(t, s) < 0) {
+      rm_diag_set(d, RM_E_MEMORY, "%s: out of memory", s->name);
+      return NULL;
+    }
     rm_schema_ref((rm_schema *)s);
     rm_schema_unref(t->schema);
     t->schema = (rm_schema *)s;

@@ -40,6 +40,7 @@ void rm_table_clear(rm_table *t) {
   rm_mem *m = table_mem(t);
   size_t i;
   rm_table_clear_uniques(t);
+  rm_index_clear(t);
   rm_map_clear(m, &t->by_key);
   for (i = 0; i < t->nslots; i++)
     if (t->slots[i])
@@ -76,6 +77,7 @@ const rm_record *rm_table_next(const rm_table *t, size_t *pos) {
 void rm_table_free(rm_table *t) {
   rm_mem *m = table_mem(t);
   rm_table_clear(t);
+  rm_index_free(t);
   rm_schema_unref(t->schema);
   rm_mem_free(m, t->name, strlen(t->name) + 1);
   rm_mem_free(m, t, sizeof *t);

@@ -106,13 +106,11 @@ static void trim_slots(rm_table *t) {
 }
 
 /* Puts r in insertion order: the slot of the record it replaces, or a new
- * one at the end (reserved beforehand). */
+ * one at the end (reserved beforehand). Its seq was set by prepare(). */
 static void place_record(rm_table *t, rm_record *r, const rm_record *old) {
   if (old != NULL) {
-    r->seq = old->seq;
     r->slot = old->slot;
   } else {
-    r->seq = t->next_seq++;
     r->slot = (uint32_t)t->nslots++;
     t->count++;
   }
@@ -349,7 +347,9 @@ static int prepare(rm_table *t, change *c, size_t n,
   }
   for (i = 0; i < n; i++) {
     if (find_old(t, &c[i], mode, d) < 0) goto fail;
-    inserts += c[i].old == NULL;
+    /* An overwrite keeps its place; new records take the next numbers,
+     * which become theirs only if the write succeeds. */
+    c[i].rec->seq = c[i].old ? c[i].old->seq : t->next_seq + inserts++;
   }
   if (batch_distinct(t, c, n, d) < 0 || unique_taken(t, c, n, d) < 0) goto fail;
   if (reserve_slots(t, inserts) < 0) {
@@ -362,12 +362,23 @@ fail:
   return -1;
 }
 
+/* Links one new record into the maps and ordered indexes, or nothing. */
+static int link_change(rm_table *t, change *c) {
+  if (link_record(t, c->rec, c->new_e) < 0) return -1;
+  if (rm_index_link(t, c->rec, c->old) == 0) return 0;
+  unlink_record(t, c->rec, c->new_e);
+  return -1;
+}
+
 /* Links every new record, or none. */
 static int link_all(rm_table *t, change *c, size_t n, rm_diag *d) {
   size_t i;
   for (i = 0; i < n; i++) {
-    if (link_record(t, c[i].rec, c[i].new_e) == 0) continue;
-    while (i-- > 0) unlink_record(t, c[i].rec, c[i].new_e);
+    if (link_change(t, &c[i]) == 0) continue;
+    while (i-- > 0) {
+      rm_index_unlink(t, c[i].rec, c[i].old);
+      unlink_record(t, c[i].rec, c[i].new_e);
+    }
     return out_of_memory(t, d);
   }
   return 0;
@@ -387,7 +398,9 @@ static int write_batch(rm_table *t, change *c, size_t n,
   }
   for (i = 0; i < n; i++) {
     place_record(t, c[i].rec, c[i].old);
+    rm_index_commit(t, c[i].rec, c[i].old);
     if (c[i].old != NULL) drop_record(t, c[i].old, c[i].old_e);
+    else t->next_seq++;
   }
   t->version++;
   return 0;
@@ -430,6 +443,7 @@ void rm_table_remove(rm_table *t, const rm_record *rec) {
   own_entries(t, r, entries);
   t->slots[r->slot] = NULL;
   t->count--;
+  rm_index_remove(t, r);
   drop_record(t, r, entries);
   trim_slots(t);
   t->version++;

@@ -1,0 +1,110 @@
+/*
+ * Ordered indexes: a B+tree per indexed field, of (value, seq) -> record,
+ * kept exact through every write. String values in entries point into the
+ * record, so an entry moves to the new record when a write replaces it
+ * (rm_btree_replace) and goes before its record is freed.
+ */
+#include <string.h>
+
+#include "btree.h"
+
+static rm_mem *table_mem(rm_table *t) { return &t->store->mem; }
+
+int rm_index_init(rm_table *t) {
+  int i, n = t->schema->nindexed;
+  t->trees = NULL;
+  if (n == 0) return 0;
+  t->trees = rm_mem_alloc(table_mem(t), (size_t)n * sizeof *t->trees);
+  if (t->trees == NULL) return -1;
+  for (i = 0; i < n; i++) rm_btree_init(&t->trees[i], table_mem(t));
+  return 0;
+}
+
+int rm_index_reshape(rm_table *t, const rm_schema *s) {
+  int i, n = s->nindexed;
+  rm_btree *trees = NULL;
+  if (n > 0) {
+    trees = rm_mem_alloc(table_mem(t), (size_t)n * sizeof *trees);
+    if (trees == NULL) return -1;
+    for (i = 0; i < n; i++) rm_btree_init(&trees[i], table_mem(t));
+  }
+  rm_index_free(t);
+  t->trees = trees;
+  return 0;
+}
+
+void rm_index_clear(rm_table *t) {
+  int i;
+  for (i = 0; i < t->schema->nindexed; i++) rm_btree_clear(&t->trees[i]);
+}
+
+void rm_index_free(rm_table *t) {
+  rm_index_clear(t);
+  rm_mem_free(table_mem(t), t->trees,
+              (size_t)t->schema->nindexed * sizeof *t->trees);
+  t->trees = NULL;
+}
+
+static void entry_of(const rm_table *t, int i, const rm_record *r,
+                     rm_bt_entry *e) {
+  rm_record_get(t->schema, r->data, t->schema->indexed[i], &e->key);
+  e->seq = r->seq;
+  e->rec = r;
+}
+
+/* Whether index i keeps old's entry for r (same value and seq: the entry
+ * is moved, not added). */
+static int unchanged(const rm_table *t, int i, const rm_record *r,
+                     const rm_record *old) {
+  rm_bt_entry a, b;
+  if (old == NULL) return 0;
+  entry_of(t, i, r, &a);
+  entry_of(t, i, old, &b);
+  return rm_value_equal(&a.key, &b.key);
+}
+
+int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old) {
+  int i;
+  for (i = 0; i < t->schema->nindexed; i++) {
+    rm_bt_entry e;
+    if (unchanged(t, i, r, old)) continue;
+    entry_of(t, i, r, &e);
+    if (rm_btree_insert(&t->trees[i], &e) == 0) continue;
+    while (--i >= 0) {
+      if (unchanged(t, i, r, old)) continue;
+      entry_of(t, i, r, &e);
+      rm_btree_delete(&t->trees[i], &e.key, e.seq);
+    }
+    return -1;
+  }
+  return 0;
+}
+
+void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old) {
+  int i;
+  for (i = 0; i < t->schema->nindexed; i++) {
+    rm_bt_entry e;
+    if (unchanged(t, i, r, old)) continue;
+    entry_of(t, i, r, &e);
+    rm_btree_delete(&t->trees[i], &e.key, e.seq);
+  }
+}
+
+void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
+  int i;
+  if (old == NULL) return;
+  for (i = 0; i < t->schema->nindexed; i++) {
+    rm_bt_entry e;
+    if (unchanged(t, i, r, old)) {
+      entry_of(t, i, r, &e);
+      rm_btree_replace(&t->trees[i], &e);
+    } else {
+      entry_of(t, i, old, &e);
+      rm_btree_delete(&t->trees[i], &e.key, e.seq);
+    }
+  }
+}
+
+void rm_index_remove(rm_table *t, const rm_record *r) {
+  rm_index_unlink(t, r, NULL);
+}

@@ -1,0 +1,45 @@
+/*
+ * Query plans (plan.c) and the node layout they read. Internal.
+ */
+#ifndef RM_PLAN_H
+#define RM_PLAN_H
+
+#include "internal.h"
+
+typedef enum rm_nkind { RM_N_TRUE, RM_N_AND, RM_N_OR, RM_N_NOT, RM_N_COND } rm_nkind;
+
+struct rm_node {
+  unsigned refs;
+  rm_nkind kind;
+  rm_node *a, *b;   /* children of AND, OR (a, b) and NOT (a) */
+  int field;        /* RM_N_COND */
+  rm_op op;
+  size_t nvals;
+  rm_value vals[];  /* string bytes follow the array */
+};
+
+#define RM_PLAN_MAX_CONDS 64
+
+typedef enum rm_plan_kind {
+  RM_PLAN_SCAN,      /* every record in insertion order */
+  RM_PLAN_KEYS,      /* primary key values of an eq/in condition */
+  RM_PLAN_UNIQUE,    /* unique field values of an eq/in condition */
+  RM_PLAN_RANGE,     /* ranks [lo, hi) of an indexed field's tree */
+  RM_PLAN_IN_RANGES  /* one rank range per value of an `in` condition */
+} rm_plan_kind;
+
+typedef struct rm_plan {
+  rm_plan_kind kind;
+  int field;            /* the field whose index is used */
+  const rm_node *cond;  /* KEYS, UNIQUE, IN_RANGES: the condition */
+  size_t lo, hi;        /* RANGE */
+  int ordered;          /* candidates come in the query's order */
+  int desc;             /* walk the range from the top */
+  int covers;           /* the plan alone decides the whole where clause */
+  size_t estimate;      /* candidates it yields (exact for ranges) */
+} rm_plan;
+
+void rm_plan_query(const rm_table *t, const rm_query *q, rm_plan *p);
+const char *rm_plan_name(const rm_plan *p);
+
+#endif
