@@ -56,6 +56,23 @@ static int parse_key(const rm_schema *s, const char *key, size_t len,
   return 0;
 }
 
+/* True when the table at the top of the stack is a list: keys 1..n and
+ * nothing else. */
+static int is_list(lua_State *L) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1), count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 ||
+        lua_tointeger(L, -1) > n) {
+      lua_pop(L, 1);
+      return 0;
+    }
+    count++;
+  }
+  return count == n;
+}
+
 /* Values of an `in` condition from the list at the top of the stack,
  * into a scratch userdata pushed above it. Strings stay valid: the list
  * holds them. */
@@ -87,7 +104,7 @@ static rm_node *parse_cond(lua_State *L, const rm_schema *s, rm_diag *d) {
   }
   key = lua_tolstring(L, -2, &len);
   if (parse_key(s, key, len, &field, &op, d) < 0) return NULL;
-  if (op == RM_OP_IN && lua_type(L, -1) != LUA_TTABLE) {
+  if (op == RM_OP_IN && (lua_type(L, -1) != LUA_TTABLE || !is_list(L))) {
     rm_diag_field_error(d, rm_field_name(s, field), "type",
                         "%s.%s: lookup in expects a list, got %s",
                         rm_schema_name(s), rm_field_name(s, field),

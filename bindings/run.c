@@ -61,7 +61,7 @@ static void read_cursor(lua_State *L, int q, const rm_table *t, rm_query *rq,
   }
   text = lua_tolstring(L, -1, &len);
   rm_diag_init(&d);
-  if (rm_cursor_decode(t, rq, text, len, pos, scratch(L, RM_CURSOR_MAX), &d) < 0)
+  if (rm_cursor_decode(t, rq, text, len, pos, scratch(L, len), &d) < 0)
     rml_raise(L, &d);
   rq->after = pos;
   rq->offset = 0; /* offset applies to the first page only */
@@ -104,7 +104,7 @@ static void push_list(lua_State *L, int model, const rm_table *t,
 /* Runs rq into a scratch array left on the stack; returns the count. */
 static long run_into(lua_State *L, const rm_table *t, const rm_query *rq,
                      const rm_record ***out) {
-  size_t cap = rm_table_count(t);
+  size_t cap = rm_query_capacity(t, rq);
   rm_diag d;
   long n;
   *out = scratch(L, (cap + 1) * sizeof **out);
@@ -119,16 +119,15 @@ static long run_into(lua_State *L, const rm_table *t, const rm_query *rq,
 static void push_cursor(lua_State *L, const rm_table *t, const rm_query *rq,
                         const rm_record *r, const rm_position *pos) {
   rm_position here;
-  char *text = scratch(L, RM_CURSOR_MAX);
+  char *text;
   size_t len;
   if (r != NULL) {
     rm_query_position(t, rq, r, &here);
     pos = &here;
   }
+  text = scratch(L, rm_cursor_size(pos));
   len = rm_cursor_encode(t, rq, pos, text);
-  if (len == 0)
-    luaL_error(L, "%s: the order values are too long for a cursor",
-               rm_table_name(t));
+  if (len == 0) luaL_error(L, "%s: out of memory", rm_table_name(t));
   lua_pushlstring(L, text, len);
   lua_remove(L, -2);
 }
@@ -149,6 +148,14 @@ static int run_page(lua_State *L, int model, const rm_table *t, rm_query *rq,
     lua_pushnil(L);
   } else if (limit > 0) {
     push_cursor(L, t, rq, out[limit - 1], NULL);
+  } else if (rq->after == NULL && rq->offset > 0) {
+    /* limit(0) past an offset: the cursor is the last record skipped. */
+    rm_query skipped = *rq;
+    skipped.offset = rq->offset - 1;
+    skipped.limit = 1;
+    run_into(L, t, &skipped, &out);
+    push_cursor(L, t, rq, out[0], NULL);
+    lua_remove(L, -2); /* the scratch array */
   } else {
     /* limit(0): an empty page; the cursor stays where the page began. */
     memset(&start, 0, sizeof start);

@@ -9,9 +9,10 @@
  *
  * Lookups descend from the root without recursion and remember the path
  * (node and child index per level), which is all insert and delete need:
- * nodes have no parent pointers. An insert counts the nodes a split chain
- * will need and allocates them all before it changes anything; a delete
- * only frees.
+ * nodes have no parent pointers. A full leaf first passes entries to a
+ * neighbour with room; only when both are full does it split, and then the
+ * insert counts the nodes the split chain will need and allocates them all
+ * before it changes anything. A delete only frees.
  */
 #include <string.h>
 
@@ -265,13 +266,10 @@ typedef struct reserve {
   unsigned n, used;
 } reserve;
 
-/* How many new nodes the insert needs: one per full node on the way up
- * from a full leaf, and a new root when the root splits too. */
-static unsigned nodes_needed(const rm_btree *t, const leaf *l, const path *pa) {
-  unsigned need, d;
-  if (t->root == NULL) return 1;
-  if (l->n < LEAF_MAX) return 0;
-  need = 1;
+/* How many new nodes a split of the (full) leaf needs: one for it, one
+ * per full inner node above it, and a new root when the root splits too. */
+static unsigned nodes_needed(const rm_btree *t, const path *pa) {
+  unsigned need = 1, d;
   for (d = t->height - 1; d-- > 0;) {
     if (pa->node[d]->n < INNER_MAX) return need;
     need++;
@@ -443,41 +441,109 @@ static void push_up(rm_btree *t, path *pa, pending *pd, reserve *rs) {
   }
 }
 
-static void first_leaf(rm_btree *t, leaf *l, const rm_bt_entry *e) {
+/* The first entry of an empty tree, in a new leaf. */
+static int first_leaf(rm_btree *t, const rm_bt_entry *e) {
+  leaf *l = rm_mem_alloc(t->mem, sizeof *l);
+  if (l == NULL) return -1;
   l->prev = l->next = NULL;
   l->n = 1;
   l->e[0] = *e;
   t->root = l;
   t->height = 1;
   t->count = 1;
+  return 0;
+}
+
+/* The LEAF_MAX + 1 entries of the full leaf l with e put in at pos. */
+static void gather(rm_bt_entry *all, const leaf *l, unsigned pos,
+                   const rm_bt_entry *e) {
+  memcpy(all, l->e, pos * sizeof *all);
+  all[pos] = *e;
+  memcpy(&all[pos + 1], &l->e[pos], (LEAF_MAX - pos) * sizeof *all);
+}
+
+/* Evens out the full leaf l (child i of p, taking a new entry: `all`)
+ * with its left neighbour, which has room. */
+static void give_left(inner *p, unsigned i, const rm_bt_entry *all,
+                      leaf *left, leaf *l) {
+  unsigned k = (left->n + LEAF_MAX + 1) / 2 - left->n;
+  memcpy(&left->e[left->n], all, k * sizeof *all);
+  left->n += k;
+  l->n = LEAF_MAX + 1 - k;
+  memcpy(l->e, &all[k], l->n * sizeof *all);
+  p->cnt[i - 1] += k;
+  p->cnt[i] -= k;
+  set_sep(&p->sep[i], &l->e[0]);
+}
+
+/* The same with the right neighbour. */
+static void give_right(inner *p, unsigned i, const rm_bt_entry *all,
+                       leaf *l, leaf *right) {
+  unsigned k = (right->n + LEAF_MAX + 1) / 2 - right->n;
+  memmove(&right->e[k], right->e, right->n * sizeof *all);
+  memcpy(right->e, &all[LEAF_MAX + 1 - k], k * sizeof *all);
+  right->n += k;
+  l->n = LEAF_MAX + 1 - k;
+  memcpy(l->e, all, l->n * sizeof *all);
+  p->cnt[i + 1] += k;
+  p->cnt[i] -= k;
+  set_sep(&p->sep[i + 1], &right->e[0]);
+}
+
+/* Puts e into the full leaf l by moving entries to a neighbour under the
+ * same parent that has room (the emptier one), as a B*-tree does: splits
+ * become rarer and leaves fuller (about 80% instead of 69% under random
+ * inserts), and nothing is allocated. Returns 0 when both neighbours are
+ * full or missing; the parent's count for l is left to push_up. */
+static int leaf_shift(const rm_btree *t, const path *pa, leaf *l,
+                      unsigned pos, const rm_bt_entry *e) {
+  rm_bt_entry all[LEAF_MAX + 1];
+  inner *p;
+  leaf *left, *right;
+  unsigned i;
+  if (t->height < 2) return 0;
+  p = pa->node[t->height - 2];
+  i = pa->idx[t->height - 2];
+  left = i > 0 ? p->child[i - 1] : NULL;
+  right = i + 1 < p->n ? p->child[i + 1] : NULL;
+  if (left != NULL && left->n == LEAF_MAX) left = NULL;
+  if (right != NULL && right->n == LEAF_MAX) right = NULL;
+  if (left == NULL && right == NULL) return 0;
+  gather(all, l, pos, e);
+  if (left != NULL && (right == NULL || left->n <= right->n))
+    give_left(p, i, all, left, l);
+  else
+    give_right(p, i, all, l, right);
+  return 1;
+}
+
+/* Splits the full leaf l (and as many levels above as the split reaches)
+ * to take e: every node the chain needs is allocated first. */
+static int split_insert(rm_btree *t, path *pa, leaf *l, unsigned pos,
+                        const rm_bt_entry *e) {
+  reserve rs;
+  pending pd;
+  unsigned need = nodes_needed(t, pa);
+  /* need == height + 1: every level splits and a new root goes on top. */
+  if (need == t->height + 1 && t->height == RM_BT_MAX_DEPTH) return -1;
+  if (reserve_nodes(t->mem, &rs, need) < 0) return -1;
+  leaf_split(l, take(&rs), pos, e, &pd);
+  push_up(t, pa, &pd, &rs);
+  t->count++;
+  return 0;
 }
 
 int rm_btree_insert(rm_btree *t, const rm_bt_entry *e) {
   probe p = exact(&e->key, e->seq);
   path pa;
-  reserve rs;
-  pending pd;
-  leaf *l = NULL;
-  unsigned pos = 0, need;
-  if (t->root != NULL) {
-    l = descend(t, &p, &pa);
-    pos = leaf_find(l, &p);
-  }
-  need = nodes_needed(t, l, &pa);
-  /* need == height + 1: every level splits and a new root goes on top. */
-  if (need == t->height + 1 && t->height == RM_BT_MAX_DEPTH) return -1;
-  if (reserve_nodes(t->mem, &rs, need) < 0) return -1;
-  if (t->root == NULL) {
-    first_leaf(t, take(&rs), e);
-    return 0;
-  }
-  if (l->n < LEAF_MAX) {
-    leaf_put(l, pos, e);
-    push_up(t, &pa, NULL, &rs);
-  } else {
-    leaf_split(l, take(&rs), pos, e, &pd);
-    push_up(t, &pa, &pd, &rs);
-  }
+  leaf *l;
+  unsigned pos;
+  if (t->root == NULL) return first_leaf(t, e);
+  l = descend(t, &p, &pa);
+  pos = leaf_find(l, &p);
+  if (l->n < LEAF_MAX) leaf_put(l, pos, e);
+  else if (!leaf_shift(t, &pa, l, pos, e)) return split_insert(t, &pa, l, pos, e);
+  push_up(t, &pa, NULL, NULL);
   t->count++;
   return 0;
 }

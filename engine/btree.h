@@ -70,7 +70,8 @@ struct rm_btree {
 };
 
 /* A position between two entries (or before the first, after the last).
- * Valid until the next insert, delete or clear on its tree. */
+ * Valid until the next insert, delete or clear on its tree
+ * (rm_btree_replace moves nothing and keeps it valid). */
 typedef struct rm_bt_iter {
   const rm_bt_leaf *leaf; /* NULL on an empty tree */
   unsigned idx;           /* the gap before leaf->e[idx] */

@@ -12,7 +12,8 @@
 #include "internal.h"
 
 #define CURSOR_VERSION 1
-#define MAX_BYTES ((RM_CURSOR_MAX / 4) * 3)
+#define HEADER_BYTES (1 + 8 + 1 + 8 + 1)
+#define MAC_BYTES 8
 
 /* ------------------------------------------------------------ SipHash */
 
@@ -104,8 +105,9 @@ static int b64_value(char c) {
   return p ? (int)(p - b64) : -1;
 }
 
-/* Returns the byte count, or -1 on a character outside the alphabet or
- * an impossible length. */
+/* Returns the byte count, or -1 on a character outside the alphabet, an
+ * impossible length, or unused low bits set in the last character (so
+ * that each byte string has exactly one text). */
 static long b64_decode(const char *in, size_t len, unsigned char *out) {
   size_t i, n = 0;
   if (len % 4 == 1) return -1;
@@ -117,6 +119,7 @@ static long b64_decode(const char *in, size_t len, unsigned char *out) {
       if (v < 0) return -1;
       w = w << 6 | (uint32_t)v;
     }
+    if ((k == 2 && (w & 0xFFFF)) || (k == 3 && (w & 0xFF))) return -1;
     out[n++] = (unsigned char)(w >> 16);
     if (k > 2) out[n++] = (unsigned char)(w >> 8);
     if (k > 3) out[n++] = (unsigned char)w;
@@ -126,11 +129,24 @@ static long b64_decode(const char *in, size_t len, unsigned char *out) {
 
 /* --------------------------------------------------------------- cursors */
 
+/* Bytes of the cursor before base64. */
+static size_t raw_size(const rm_position *pos) {
+  size_t n = HEADER_BYTES + MAC_BYTES;
+  int i;
+  for (i = 0; i < pos->nterms; i++) n += rm_value_encoded_size(&pos->vals[i]);
+  return n;
+}
+
+size_t rm_cursor_size(const rm_position *pos) {
+  return (raw_size(pos) + 2) / 3 * 4;
+}
+
 size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
                         const rm_position *pos, char *out) {
-  unsigned char buf[MAX_BYTES];
-  size_t n = 0;
+  size_t n = 0, len;
+  unsigned char *buf = rm_xalloc(raw_size(pos));
   int i;
+  if (buf == NULL) return 0;
   buf[n++] = CURSOR_VERSION;
   write_le64(buf + n, rm_query_fingerprint(t, q));
   n += 8;
@@ -138,14 +154,12 @@ size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
   write_le64(buf + n, pos->seq);
   n += 8;
   buf[n++] = (unsigned char)pos->nterms;
-  for (i = 0; i < pos->nterms; i++) {
-    size_t need = rm_value_encoded_size(&pos->vals[i]);
-    if (n + need + 8 > sizeof buf) return 0;
-    n += rm_value_encode(&pos->vals[i], buf + n);
-  }
+  for (i = 0; i < pos->nterms; i++) n += rm_value_encode(&pos->vals[i], buf + n);
   write_le64(buf + n, siphash(t->store->secret, buf, n));
   n += 8;
-  return b64_encode(buf, n, out);
+  len = b64_encode(buf, n, out);
+  rm_xfree(buf);
+  return len;
 }
 
 static int bad_cursor(rm_diag *d, const rm_table *t, const char *why) {
@@ -168,10 +182,8 @@ static int read_values(const unsigned char *p, const unsigned char *end,
 int rm_cursor_decode(const rm_table *t, const rm_query *q, const char *text,
                      size_t len, rm_position *pos, unsigned char *scratch,
                      rm_diag *d) {
-  long n;
-  if (len > RM_CURSOR_MAX) return bad_cursor(d, t, "too long");
-  n = b64_decode(text, len, scratch);
-  if (n < 1 + 8 + 1 + 8 + 1 + 8) return bad_cursor(d, t, "malformed");
+  long n = b64_decode(text, len, scratch);
+  if (n < HEADER_BYTES + MAC_BYTES) return bad_cursor(d, t, "malformed");
   if (siphash(t->store->secret, scratch, (size_t)n - 8) !=
       read_le64(scratch + n - 8))
     return bad_cursor(d, t, "altered, truncated, or from another backend");

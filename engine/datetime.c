@@ -85,8 +85,12 @@ static int utc_offset(const char *s, size_t len, size_t *i, int *secs) {
   sign = s[*i] == '-' ? -1 : 1;
   (*i)++;
   if (digits(s, len, i, 2, &hh) < 0) return -1;
-  if (*i < len && s[*i] == ':') (*i)++;
-  if (*i < len && digits(s, len, i, 2, &mm) < 0) return -1;
+  if (*i < len && s[*i] == ':') {
+    (*i)++;
+    if (digits(s, len, i, 2, &mm) < 0) return -1; /* "+05:" is cut short */
+  } else if (*i < len && digits(s, len, i, 2, &mm) < 0) {
+    return -1;
+  }
   if (hh > 23 || mm > 59) return -1;
   *secs = sign * (hh * 3600 + mm * 60);
   return 0;

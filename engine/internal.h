@@ -7,6 +7,10 @@
 #define RM_INTERNAL_H
 
 #include "restmachine_orm.h"
+
+/* uthash must report out of memory to its caller instead of exiting
+ * (hashmap.c defines the hook). */
+#define HASH_NONFATAL_OOM 1
 #include "uthash.h"
 
 /* ------------------------------------------------------------ allocator */

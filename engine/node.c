@@ -35,6 +35,7 @@ static rm_node *alloc_node(rm_nkind kind, size_t extra, rm_diag *d) {
   memset(n, 0, sizeof *n);
   n->refs = 1;
   n->kind = kind;
+  n->size = 1;
   return n;
 }
 
@@ -43,10 +44,12 @@ rm_node *rm_node_true(rm_diag *d) { return alloc_node(RM_N_TRUE, 0, d); }
 void rm_node_ref(rm_node *n) { n->refs++; }
 
 void rm_node_unref(rm_node *n) {
-  if (n == NULL || --n->refs > 0) return;
-  rm_node_unref(n->a);
-  rm_node_unref(n->b);
-  rm_xfree(n);
+  while (n != NULL && --n->refs == 0) {
+    rm_node *next = n->a;
+    rm_node_unref(n->b);
+    rm_xfree(n);
+    n = next;
+  }
 }
 
 /* Which lookups a field type admits: ranges not on booleans, text lookups
@@ -148,11 +151,18 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
   return node;
 }
 
+/* AND and OR keep the smaller subtree in b (they commute). */
 static rm_node *combine(rm_nkind kind, rm_node *a, rm_node *b, rm_diag *d) {
   rm_node *n = alloc_node(kind, 0, d);
   if (n == NULL) return NULL;
+  if (b != NULL && b->size > a->size) {
+    rm_node *t = a;
+    a = b;
+    b = t;
+  }
   n->a = a;
   n->b = b;
+  n->size = 1 + a->size + (b ? b->size : 0);
   rm_node_ref(a);
   if (b) rm_node_ref(b);
   return n;
@@ -258,30 +268,40 @@ static uint64_t hash_value(const rm_value *v, uint64_t h) {
 }
 
 uint64_t rm_node_hash(const rm_node *n, uint64_t h) {
-  int head[3];
-  size_t i;
-  head[0] = (int)n->kind;
-  head[1] = n->field;
-  head[2] = (int)n->op;
-  h = rm_hash_bytes(head, sizeof head, h);
-  for (i = 0; i < n->nvals; i++) h = hash_value(&n->vals[i], h);
-  if (n->a) h = rm_node_hash(n->a, h);
-  if (n->b) h = rm_node_hash(n->b, h);
+  for (; n != NULL; n = n->a) {
+    int head[3];
+    size_t i;
+    head[0] = (int)n->kind;
+    head[1] = n->field;
+    head[2] = (int)n->op;
+    h = rm_hash_bytes(head, sizeof head, h);
+    for (i = 0; i < n->nvals; i++) h = hash_value(&n->vals[i], h);
+    if (n->b) h = rm_node_hash(n->b, h);
+  }
   return h;
 }
 
+/* Iterates down `a` carrying a negation flag; recurses only into the
+ * smaller `b`. */
 int rm_node_matches(const rm_node *n, const rm_schema *s,
                     const unsigned char *data) {
+  int negate = 0;
   rm_value v;
-  switch (n->kind) {
-    case RM_N_TRUE: return 1;
-    case RM_N_AND: return rm_node_matches(n->a, s, data) && rm_node_matches(n->b, s, data);
-    case RM_N_OR: return rm_node_matches(n->a, s, data) || rm_node_matches(n->b, s, data);
-    case RM_N_NOT: return !rm_node_matches(n->a, s, data);
-    case RM_N_COND:
-      rm_record_get(s, data, n->field, &v);
-      return cond_holds(n, &v);
+  for (;;) {
+    switch (n->kind) {
+      case RM_N_TRUE: return !negate;
+      case RM_N_COND:
+        rm_record_get(s, data, n->field, &v);
+        return cond_holds(n, &v) != negate;
+      case RM_N_NOT: negate = !negate; break;
+      case RM_N_AND:
+        if (!rm_node_matches(n->b, s, data)) return negate;
+        break;
+      case RM_N_OR:
+        if (rm_node_matches(n->b, s, data)) return !negate;
+        break;
+    }
+    n = n->a;
   }
-  return 0;
 }
 

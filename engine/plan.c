@@ -17,15 +17,11 @@
  * tree is nothing else. */
 static void conjuncts(const rm_node *n, const rm_node **out, int *count,
                       int *pure) {
-  if (n == NULL) return;
-  if (n->kind == RM_N_AND) {
-    conjuncts(n->a, out, count, pure);
+  for (; n != NULL && n->kind == RM_N_AND; n = n->a)
     conjuncts(n->b, out, count, pure);
-  } else if (n->kind == RM_N_COND && *count < RM_PLAN_MAX_CONDS) {
-    out[(*count)++] = n;
-  } else if (n->kind != RM_N_TRUE) {
-    *pure = 0;
-  }
+  if (n == NULL || n->kind == RM_N_TRUE) return;
+  if (n->kind == RM_N_COND && *count < RM_PLAN_MAX_CONDS) out[(*count)++] = n;
+  else *pure = 0;
 }
 
 static int is_range_op(rm_op op) {

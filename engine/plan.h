@@ -8,9 +8,14 @@
 
 typedef enum rm_nkind { RM_N_TRUE, RM_N_AND, RM_N_OR, RM_N_NOT, RM_N_COND } rm_nkind;
 
+/* Trees may be very deep (a chain of 100,000 ORs built in a loop), so
+ * every walk iterates along `a` and recurses only into `b`, which the
+ * combinators keep the smaller subtree: recursion depth stays below
+ * log2(size). */
 struct rm_node {
   unsigned refs;
   rm_nkind kind;
+  size_t size;      /* nodes in this subtree */
   rm_node *a, *b;   /* children of AND, OR (a, b) and NOT (a) */
   int field;        /* RM_N_COND */
   rm_op op;

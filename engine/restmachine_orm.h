@@ -313,8 +313,11 @@ typedef struct rm_query {
 
 void rm_query_init(rm_query *q);
 
+/* How many record pointers rm_query_run may need for q: the size of the
+ * `out` array to give it. */
+size_t rm_query_capacity(const rm_table *t, const rm_query *q);
 /* Runs q over t, writing up to `cap` record pointers to out (cap >=
- * rm_table_count(t) is always enough). Returns how many, or -1 (diag
+ * rm_query_capacity(t, q) is always enough). Returns how many, or -1 (diag
  * filled) when out of memory. The pointers are valid until the next write
  * to t. */
 long rm_query_run(const rm_table *t, const rm_query *q,
@@ -345,14 +348,15 @@ uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q);
 /* Cursors are opaque text: a position with the query's fingerprint and a
  * keyed checksum (SipHash with the store's secret), so that a tampered,
  * truncated or foreign cursor is refused. */
-#define RM_CURSOR_MAX 4096
 
-/* Writes the cursor text for pos into out (RM_CURSOR_MAX bytes); returns
- * its length, or 0 when the position does not fit. */
+/* The length of the cursor text for pos. */
+size_t rm_cursor_size(const rm_position *pos);
+/* Writes the cursor text for pos into out (rm_cursor_size(pos) bytes);
+ * returns its length, or 0 when out of memory. */
 size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
                         const rm_position *pos, char *out);
-/* Reads cursor text back into pos. `scratch` (RM_CURSOR_MAX bytes) holds
- * the decoded bytes that string values point into. Fails with
+/* Reads cursor text back into pos. `scratch` (len bytes) holds the
+ * decoded bytes that string values point into. Fails with
  * RM_E_VALIDATION naming what is wrong. */
 int rm_cursor_decode(const rm_table *t, const rm_query *q, const char *text,
                      size_t len, rm_position *pos, unsigned char *scratch,

@@ -116,69 +116,84 @@ static void value_text(const rm_field *f, const rm_value *v, char *buf,
   }
 }
 
-/* One bound: the value must compare to the limit as `want` says. */
-static void check_bound(const rm_schema *s, const rm_field *f,
-                        const rm_value *v, const rm_value *limit,
-                        const char *code, const char *sym, int ok, rm_diag *d) {
+/* One bound; returns 1 when it is broken (and reported). */
+static int check_bound(const rm_schema *s, const rm_field *f,
+                       const rm_value *v, const rm_value *limit,
+                       const char *code, const char *sym, int ok, rm_diag *d) {
   char lim[48], got[48];
-  (void)limit;
-  if (ok) return;
+  if (ok) return 0;
   value_text(f, limit, lim, sizeof lim);
   value_text(f, v, got, sizeof got);
   rm_diag_field_error(d, f->name, code, "%s.%s: must be %s %s, got %s",
                       s->name, f->name, sym, lim, got);
+  return 1;
 }
 
-static void check_bounds(const rm_schema *s, const rm_field *f,
-                         const rm_value *v, rm_diag *d) {
+/* The checks below return how many rules they found broken. */
+static int check_bounds(const rm_schema *s, const rm_field *f,
+                        const rm_value *v, rm_diag *d) {
+  int broken = 0;
   if (f->bounds & RM_BOUND_GT)
-    check_bound(s, f, v, &f->gt, "gt", ">", rm_value_compare(v, &f->gt) > 0, d);
+    broken += check_bound(s, f, v, &f->gt, "gt", ">", rm_value_compare(v, &f->gt) > 0, d);
   if (f->bounds & RM_BOUND_GE)
-    check_bound(s, f, v, &f->ge, "ge", ">=", rm_value_compare(v, &f->ge) >= 0, d);
+    broken += check_bound(s, f, v, &f->ge, "ge", ">=", rm_value_compare(v, &f->ge) >= 0, d);
   if (f->bounds & RM_BOUND_LT)
-    check_bound(s, f, v, &f->lt, "lt", "<", rm_value_compare(v, &f->lt) < 0, d);
+    broken += check_bound(s, f, v, &f->lt, "lt", "<", rm_value_compare(v, &f->lt) < 0, d);
   if (f->bounds & RM_BOUND_LE)
-    check_bound(s, f, v, &f->le, "le", "<=", rm_value_compare(v, &f->le) <= 0, d);
+    broken += check_bound(s, f, v, &f->le, "le", "<=", rm_value_compare(v, &f->le) <= 0, d);
+  return broken;
 }
 
-static void check_text(const rm_schema *s, const rm_field *f,
-                       const rm_value *v, rm_diag *d) {
+static const char *plural(int64_t n, const char *one, const char *many) {
+  return n == 1 ? one : many;
+}
+
+static int check_text(const rm_schema *s, const rm_field *f,
+                      const rm_value *v, rm_diag *d) {
   size_t n = v->u.s.len;
-  const char *unit = "bytes";
-  if (f->type == RM_T_STRING) {
-    if (!rm_utf8_check(v->u.s.ptr, v->u.s.len, &n)) {
-      rm_diag_field_error(d, f->name, "utf8", "%s.%s: invalid UTF-8 text",
-                          s->name, f->name);
-      return;
-    }
-    unit = "characters";
+  int chars = f->type == RM_T_STRING, broken = 0;
+  if (chars && !rm_utf8_check(v->u.s.ptr, v->u.s.len, &n)) {
+    rm_diag_field_error(d, f->name, "utf8", "%s.%s: invalid UTF-8 text",
+                        s->name, f->name);
+    return 1;
   }
-  if (f->min_len >= 0 && (int64_t)n < f->min_len)
+  if (f->min_len >= 0 && (int64_t)n < f->min_len) {
     rm_diag_field_error(d, f->name, "min_length",
                         "%s.%s: must be at least %lld %s long, got %zu",
-                        s->name, f->name, (long long)f->min_len, unit, n);
-  if (f->max_len >= 0 && (int64_t)n > f->max_len)
+                        s->name, f->name, (long long)f->min_len,
+                        chars ? plural(f->min_len, "character", "characters")
+                              : plural(f->min_len, "byte", "bytes"), n);
+    broken++;
+  }
+  if (f->max_len >= 0 && (int64_t)n > f->max_len) {
     rm_diag_field_error(d, f->name, "max_length",
                         "%s.%s: must be at most %lld %s long, got %zu",
-                        s->name, f->name, (long long)f->max_len, unit, n);
+                        s->name, f->name, (long long)f->max_len,
+                        chars ? plural(f->max_len, "character", "characters")
+                              : plural(f->max_len, "byte", "bytes"), n);
+    broken++;
+  }
+  return broken;
 }
 
-static void check_choices(const rm_schema *s, const rm_field *f,
-                          const rm_value *v, rm_diag *d) {
+static int check_choices(const rm_schema *s, const rm_field *f,
+                         const rm_value *v, rm_diag *d) {
   size_t i;
   char got[64];
-  if (f->nchoices == 0) return;
+  if (f->nchoices == 0) return 0;
   for (i = 0; i < f->nchoices; i++)
-    if (rm_value_equal(v, &f->choices[i])) return;
+    if (rm_value_equal(v, &f->choices[i])) return 0;
   describe(v, got, sizeof got);
   rm_diag_field_error(d, f->name, "choices",
                       "%s.%s: %s is not one of the allowed choices", s->name,
                       f->name, got);
+  return 1;
 }
 
+/* Counted rather than read off d: once d is full it stops growing. */
 int rm_field_validate(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
   const rm_field *f = &s->fields[field];
-  int before = d->nerrors;
+  int broken = 0;
   if (rm_field_coerce(s, field, v, d) < 0) return -1;
   if (v->tag == RM_V_NIL) {
     if (f->flags & RM_F_OPTIONAL) return 0;
@@ -187,14 +202,16 @@ int rm_field_validate(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
     return -1;
   }
   if (v->tag == RM_V_STR) {
-    if ((f->flags & RM_F_PRIMARY_KEY) && v->u.s.len == 0)
+    if ((f->flags & RM_F_PRIMARY_KEY) && v->u.s.len == 0) {
       rm_diag_field_error(d, f->name, "empty_key",
                           "%s.%s: a primary key cannot be empty", s->name,
                           f->name);
-    check_text(s, f, v, d);
+      broken++;
+    }
+    broken += check_text(s, f, v, d);
   } else if (f->bounds) {
-    check_bounds(s, f, v, d);
+    broken += check_bounds(s, f, v, d);
   }
-  check_choices(s, f, v, d);
-  return d->nerrors > before ? -1 : 0;
+  broken += check_choices(s, f, v, d);
+  return broken ? -1 : 0;
 }

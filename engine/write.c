@@ -78,11 +78,20 @@ static void compact_slots(rm_table *t) {
   t->nslots = n;
 }
 
-/* Makes room for `more` new slots: compacting when at least half the
- * slots are holes, otherwise growing by half (or to fit). */
-static int reserve_slots(rm_table *t, size_t more) {
+/* A larger slot array made for a write, installed only when the write
+ * commits, so that a failing write leaves even the capacity as it was. */
+typedef struct slot_growth {
+  rm_record **slots;
   size_t cap;
-  rm_record **grown;
+} slot_growth;
+
+/* Makes room for `more` new slots: compacting when at least half the
+ * slots are holes (no allocation), otherwise preparing an array half as
+ * large again (or large enough). */
+static int reserve_slots(rm_table *t, size_t more, slot_growth *g) {
+  size_t cap;
+  g->slots = NULL;
+  g->cap = 0;
   if (t->nslots + more <= t->capslots) return 0;
   if (t->nslots > 0 && t->nslots - t->count >= t->nslots / 2) {
     compact_slots(t);
@@ -91,12 +100,21 @@ static int reserve_slots(rm_table *t, size_t more) {
   cap = t->capslots < 16 ? 16 : t->capslots + t->capslots / 2;
   if (cap < t->nslots + more) cap = t->nslots + more;
   if (cap > UINT32_MAX) return -1;
-  grown = rm_mem_realloc(table_mem(t), t->slots, t->capslots * sizeof *grown,
-                         cap * sizeof *grown);
-  if (grown == NULL) return -1;
-  t->slots = grown;
-  t->capslots = cap;
-  return 0;
+  g->slots = rm_mem_alloc(table_mem(t), cap * sizeof *g->slots);
+  g->cap = cap;
+  return g->slots == NULL ? -1 : 0;
+}
+
+static void install_slots(rm_table *t, slot_growth *g) {
+  if (g->slots == NULL) return;
+  if (t->nslots) memcpy(g->slots, t->slots, t->nslots * sizeof *t->slots);
+  rm_mem_free(table_mem(t), t->slots, t->capslots * sizeof *t->slots);
+  t->slots = g->slots;
+  t->capslots = g->cap;
+}
+
+static void drop_growth(rm_table *t, slot_growth *g) {
+  rm_mem_free(table_mem(t), g->slots, g->cap * sizeof *g->slots);
 }
 
 /* Trims trailing holes so that deleting from the end keeps the array
@@ -183,6 +201,7 @@ static rm_record *new_record(rm_table *t, const unsigned char *data,
   int u, nil;
   if (r == NULL) return NULL;
   memcpy(r->data, data, size);
+  for (u = 0; u < s->nunique; u++) entries[u] = NULL;
   for (u = 0; u < s->nunique; u++) {
     unsigned char buf[RM_KEY_SCRATCH];
     entries[u] = NULL;
@@ -336,7 +355,7 @@ static int batch_distinct(rm_table *t, change *c, size_t n, rm_diag *d) {
 /* Allocates the batch's records and checks them; nothing linked. */
 static int prepare(rm_table *t, change *c, size_t n,
                    const unsigned char *const *data, const size_t *size,
-                   rm_put_mode mode, rm_diag *d) {
+                   rm_put_mode mode, slot_growth *g, rm_diag *d) {
   size_t i, inserts = 0;
   for (i = 0; i < n; i++) {
     c[i].rec = new_record(t, data[i], size[i], c[i].new_e);
@@ -352,7 +371,7 @@ static int prepare(rm_table *t, change *c, size_t n,
     c[i].rec->seq = c[i].old ? c[i].old->seq : t->next_seq + inserts++;
   }
   if (batch_distinct(t, c, n, d) < 0 || unique_taken(t, c, n, d) < 0) goto fail;
-  if (reserve_slots(t, inserts) < 0) {
+  if (reserve_slots(t, inserts, g) < 0) {
     out_of_memory(t, d);
     goto fail;
   }
@@ -388,14 +407,17 @@ static int link_all(rm_table *t, change *c, size_t n, rm_diag *d) {
 static int write_batch(rm_table *t, change *c, size_t n,
                        const unsigned char *const *data, const size_t *size,
                        rm_put_mode mode, rm_diag *d) {
+  slot_growth g;
   size_t i;
-  if (prepare(t, c, n, data, size, mode, d) < 0) return -1;
+  if (prepare(t, c, n, data, size, mode, &g, d) < 0) return -1;
   /* Found before the new entries go in: the maps then hold both. */
   for (i = 0; i < n; i++) own_entries(t, c[i].old, c[i].old_e);
   if (link_all(t, c, n, d) < 0) {
+    drop_growth(t, &g);
     free_new(t, c, n);
     return -1;
   }
+  install_slots(t, &g);
   for (i = 0; i < n; i++) {
     place_record(t, c[i].rec, c[i].old);
     rm_index_commit(t, c[i].rec, c[i].old);

@@ -52,11 +52,31 @@ end
 
 --- Builds the C condition tree of q for a model core, checking every
 --- condition (unknown field, lookup or value type raise ValidationError).
+--- Chains built in a loop (e = e | Q{...}) are as deep as they are long,
+--- so the walk follows the first operand iteratively.
 function Q.compile(q, core, model_core)
-  if q.kind == "leaf" then return core.node_conds(model_core, q.conds) end
-  if q.kind == "not" then return core.node_not(Q.compile(q[1], core, model_core)) end
-  local a, b = Q.compile(q[1], core, model_core), Q.compile(q[2], core, model_core)
-  return q.kind == "and" and core.node_and(a, b) or core.node_or(a, b)
+  local nots = 0
+  while q.kind == "not" do
+    nots = nots + 1
+    q = q[1]
+  end
+  local node
+  if q.kind == "leaf" then
+    node = core.node_conds(model_core, q.conds)
+  else
+    local spine = {}
+    while q.kind == "and" or q.kind == "or" do
+      spine[#spine + 1] = q
+      q = q[1]
+    end
+    node = Q.compile(q, core, model_core)
+    for i = #spine, 1, -1 do
+      local right = Q.compile(spine[i][2], core, model_core)
+      node = spine[i].kind == "and" and core.node_and(node, right) or core.node_or(node, right)
+    end
+  end
+  for _ = 1, nots do node = core.node_not(node) end
+  return node
 end
 
 -- orm.Q{...}

@@ -1,0 +1,178 @@
+# restmachine_orm: build, tests, demo, benchmark and packaging.
+#
+#   make          build build/restmachine_orm/core.so (the one C module)
+#   make test     install missing Debian packages, then run every check:
+#                 warning-free build, engine C tests, busted specs, the same
+#                 under valgrind, the rockspec's file list, and a luarocks
+#                 install into a temporary tree followed by a require from it
+#   make demo     run examples/todo.lua
+#   make bench    run the benchmark (bench/bench.lua; BENCH_N=... to resize)
+#   make memcheck only the valgrind stage (engine tests and specs)
+#   make rockspec regenerate the rockspec's build table after adding or
+#                 removing a source file (make test checks it)
+#   make clean    remove build/
+#
+# Targets that need packages first run scripts/deps.sh and then re-enter make,
+# so that pkg-config is asked for the Lua flags only once it is installed.
+# Every test stage goes through scripts/stage.sh, which prints TAP lines
+# ("ok - ..." / "not ok - ...") that .ci/run counts.
+
+LUA        ?= lua5.4
+BUSTED     ?= busted
+VALGRIND   ?= valgrind
+LUAROCKS   ?= luarocks
+PKG_CONFIG ?= pkg-config
+
+LUA_CFLAGS := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+
+WARNINGS := -std=c99 -Wall -Wextra -pedantic -Wshadow \
+            -Wmissing-prototypes -Wstrict-prototypes
+DEFINES  := -D_POSIX_C_SOURCE=200809L
+OPT      ?= -O2 -g
+MEMCHECK_OPT := -O0 -g
+# The engine is compiled without the Lua include path: it must know no Lua.
+ALL_CFLAGS = $(WARNINGS) $(DEFINES) -fPIC -Iengine $(EXTRA_CFLAGS) $(CFLAGS)
+DEPFLAGS  = -MMD -MP
+LDLIBS   := -lm
+
+ENGINE_SRC   := $(sort $(wildcard engine/*.c))
+BINDINGS_SRC := $(sort $(wildcard bindings/*.c))
+TEST_SRC     := $(sort $(wildcard tests/engine/test_*.c))
+LUA_SRC      := $(sort $(wildcard lua/restmachine_orm/*.lua lua/restmachine_orm/*/*.lua))
+
+BUILD     := build
+MODULE    := $(BUILD)/restmachine_orm/core.so
+MC_MODULE := $(BUILD)/memcheck/restmachine_orm/core.so
+
+ENGINE_OBJ    := $(ENGINE_SRC:%.c=$(BUILD)/obj/release/%.o)
+BINDINGS_OBJ  := $(BINDINGS_SRC:%.c=$(BUILD)/obj/release/%.o)
+MC_ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/obj/memcheck/%.o)
+MC_BIND_OBJ   := $(BINDINGS_SRC:%.c=$(BUILD)/obj/memcheck/%.o)
+TEST_BIN      := $(TEST_SRC:tests/engine/%.c=$(BUILD)/tests/%)
+
+STAGE := bash scripts/stage.sh
+RUN_ENV := LUA_PATH_5_4="lua/?.lua;lua/?/init.lua;;" LUA_CPATH_5_4="build/?.so;;"
+
+# valgrind: errors and definite leaks fail the run; "possibly lost" and
+# "still reachable" blocks belong to the interpreter and busted's C modules
+# (dlopen'ed libraries, interned strings) and are not reported.
+VALGRIND_FLAGS := --tool=memcheck --error-exitcode=1 --leak-check=full \
+                  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+                  --track-origins=yes --num-callers=12 --keep-debuginfo=yes \
+                  --suppressions=scripts/valgrind.supp
+
+.PHONY: all deps test check demo bench memcheck clean \
+        check-warnings check-engine check-specs check-memcheck \
+        check-memcheck-engine check-memcheck-specs \
+        check-rockspec check-rock run-demo run-bench engine-tests rockspec
+
+all: $(MODULE)
+
+deps:
+	@bash scripts/deps.sh
+
+# ----------------------------------------------------------------- building
+
+# Linked under a temporary name and renamed, so that a Lua process loading
+# the module meanwhile never sees a half-written file.
+$(MODULE): $(ENGINE_OBJ) $(BINDINGS_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@.tmp $^ $(LDLIBS)
+	@mv -f $@.tmp $@
+
+$(MC_MODULE): $(MC_ENGINE_OBJ) $(MC_BIND_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@.tmp $^ $(LDLIBS)
+	@mv -f $@.tmp $@
+
+$(BINDINGS_OBJ) $(MC_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS)
+
+$(BUILD)/obj/release/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(OPT) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/memcheck/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(MEMCHECK_OPT) $(DEPFLAGS) -c -o $@ $<
+
+# Engine tests link the engine objects only: no bindings, no Lua.
+$(BUILD)/tests/%: tests/engine/%.c $(ENGINE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(OPT) -Itests/engine $(DEPFLAGS) -o $@ $< $(ENGINE_OBJ) $(LDLIBS)
+
+engine-tests: $(TEST_BIN)
+
+-include $(wildcard $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d)
+
+# ------------------------------------------------------------------ testing
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: check-warnings check-engine check-specs check-memcheck check-rockspec check-rock
+	@echo "== make test: every stage passed"
+
+# Builds every C file again with -Werror, at both optimisation levels used,
+# into /dev/null: the release build is not -Werror, but must stay clean.
+check-warnings:
+	@echo "== stage: warning-free build (-Werror, -O2 and -O0)"
+	@$(STAGE) "C sources compile without warnings" -- \
+	  bash scripts/check-warnings.sh "$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) -Itests/engine -Werror" \
+	  $(ENGINE_SRC) $(BINDINGS_SRC) $(TEST_SRC)
+
+check-engine: $(TEST_BIN)
+	@echo "== stage: engine C tests"
+	@$(STAGE) --tap "engine C tests" -- bash scripts/run-engine-tests.sh $(TEST_BIN)
+
+check-specs: $(MODULE)
+	@echo "== stage: busted specs"
+	@$(STAGE) --tap "busted specs" -- $(BUSTED) --lua=$(LUA) -o TAP
+
+# The engine tests and the specs again under valgrind's memcheck, the specs
+# with core.so built at -O0. See README.md, "Memory checking".
+check-memcheck: check-memcheck-engine check-memcheck-specs
+
+check-memcheck-engine: $(TEST_BIN)
+	@echo "== stage: engine C tests under valgrind"
+	@$(STAGE) --tap "engine C tests under valgrind" -- \
+	  bash scripts/run-engine-tests.sh --wrap "$(VALGRIND) $(VALGRIND_FLAGS) --quiet" $(TEST_BIN)
+
+check-memcheck-specs: $(MC_MODULE)
+	@echo "== stage: busted specs under valgrind (this takes a while)"
+	@$(STAGE) --tap "busted specs under valgrind" -- \
+	  env RESTMACHINE_ORM_MEMCHECK=1 $(VALGRIND) $(VALGRIND_FLAGS) --quiet \
+	  $(LUA) $$(command -v $(BUSTED)) --ignore-lua --run=memcheck -o TAP
+
+memcheck: deps
+	@$(MAKE) --no-print-directory check-memcheck
+
+check-rockspec:
+	@echo "== stage: rockspec lists every source file"
+	@$(STAGE) "rockspec lists every engine, binding and Lua file" -- \
+	  $(LUA) scripts/check-rockspec.lua restmachine_orm-dev-1.rockspec
+
+check-rock:
+	@echo "== stage: luarocks make into a temporary tree, then require"
+	@$(STAGE) "luarocks install into a temporary tree loads and works" -- \
+	  bash scripts/check-rock.sh restmachine_orm-dev-1.rockspec
+
+# ------------------------------------------------------------ demo, bench
+
+demo: deps
+	@$(MAKE) --no-print-directory run-demo
+
+run-demo: $(MODULE)
+	@$(RUN_ENV) $(LUA) examples/todo.lua
+
+bench: deps
+	@$(MAKE) --no-print-directory run-bench
+
+run-bench: $(MODULE)
+	@$(RUN_ENV) $(LUA) bench/bench.lua
+
+clean:
+	rm -rf $(BUILD)
+
+# Regenerates the rockspec's build table from the files present.
+rockspec:
+	$(LUA) scripts/check-rockspec.lua --write restmachine_orm-dev-1.rockspec

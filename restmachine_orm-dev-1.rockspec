@@ -1,0 +1,72 @@
+-- restmachine_orm: an ActiveRecord-style ORM for Lua 5.4 with its engine in C.
+-- One C module (restmachine_orm.core, built from every engine and binding
+-- source) and the pure-Lua modules around it. No rock dependencies: the only
+-- system requirement is uthash's header (Debian: uthash-dev).
+-- The build table below is generated: after adding or removing a source
+-- file run `make rockspec`; `make test` fails when it is out of date.
+rockspec_format = "3.0"
+package = "restmachine_orm"
+version = "dev-1"
+source = {
+   -- No public home yet; `luarocks make` builds from the working tree and
+   -- never fetches this.
+   url = "git+https://example.invalid/restmachine_orm.git",
+}
+description = {
+   summary = "ActiveRecord-style ORM for Lua 5.4 with a C engine",
+   detailed = [[
+restmachine_orm declares models in Lua (fields, types, validation rules,
+unique keys) and keeps their records in C memory. It re-creates the Python
+library restmachine-orm, starting from its in-memory backend: create, get,
+update, delete and query records with Django-style lookups.
+]],
+   labels = { "orm", "database", "activerecord", "in-memory" },
+}
+dependencies = {
+   "lua >= 5.4",
+}
+build = {
+   type = "builtin",
+   modules = {
+      ["restmachine_orm.core"] = {
+         sources = {
+            "engine/btree.c",
+            "engine/cursor.c",
+            "engine/datetime.c",
+            "engine/diag.c",
+            "engine/hashmap.c",
+            "engine/index.c",
+            "engine/mem.c",
+            "engine/node.c",
+            "engine/plan.c",
+            "engine/query.c",
+            "engine/record.c",
+            "engine/schema.c",
+            "engine/slab.c",
+            "engine/store.c",
+            "engine/table.c",
+            "engine/text.c",
+            "engine/validate.c",
+            "engine/value.c",
+            "engine/write.c",
+            "bindings/convert.c",
+            "bindings/core.c",
+            "bindings/instance.c",
+            "bindings/model.c",
+            "bindings/node.c",
+            "bindings/run.c",
+            "bindings/store.c",
+         },
+         incdirs = { "engine" },
+         defines = { "_POSIX_C_SOURCE=200809L" },
+      },
+      ["restmachine_orm.backends"] = "lua/restmachine_orm/backends.lua",
+      ["restmachine_orm.errors"] = "lua/restmachine_orm/errors.lua",
+      ["restmachine_orm.field"] = "lua/restmachine_orm/field.lua",
+      ["restmachine_orm"] = "lua/restmachine_orm/init.lua",
+      ["restmachine_orm.model"] = "lua/restmachine_orm/model.lua",
+      ["restmachine_orm.q"] = "lua/restmachine_orm/q.lua",
+      ["restmachine_orm.query"] = "lua/restmachine_orm/query.lua",
+      ["restmachine_orm.testing"] = "lua/restmachine_orm/testing.lua",
+   },
+}

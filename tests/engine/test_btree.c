@@ -1,0 +1,693 @@
+/*
+ * The order-statistic B+tree of the ordered indexes (engine/btree.c):
+ * a long randomized run against a plain sorted-array model, the insert
+ * patterns that split unevenly (ascending, descending, runs of one key),
+ * string keys whose bytes belong to the caller, out-of-memory inserts that
+ * must leave the tree as it was, and clear returning every byte.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "btree.h"
+#include "tap.h"
+
+/* ------------------------------------------------------------ helpers */
+
+/* xorshift64*: a fixed seed gives the same run everywhere. */
+static uint64_t rnd(uint64_t *s) {
+  *s ^= *s >> 12;
+  *s ^= *s << 25;
+  *s ^= *s >> 27;
+  return *s * 2685821657736338717ULL;
+}
+
+static size_t rnd_below(uint64_t *s, size_t n) { return (size_t)(rnd(s) % n); }
+
+/* String keys of the randomized run: short, from a small alphabet with a
+ * NUL and a 0xff byte, some equal to others in different slots. */
+#define NSTR 300
+static char str_pool[NSTR][8];
+static size_t str_len[NSTR];
+
+static void fill_str_pool(uint64_t *s) {
+  static const char alphabet[4] = {'a', 'b', '\0', '\xff'};
+  size_t i, j;
+  for (i = 0; i < NSTR; i++) {
+    str_len[i] = rnd_below(s, 7);
+    for (j = 0; j < str_len[i]; j++) str_pool[i][j] = alphabet[rnd_below(s, 4)];
+  }
+}
+
+/* A key of any kind: integers and floats that collide (3 and 3.0),
+ * fractions between them, strings, booleans and nil. */
+static rm_value random_key(uint64_t *s) {
+  size_t k = rnd_below(s, 20), i;
+  int64_t v = (int64_t)rnd_below(s, 101) - 50;
+  if (k < 8) return rm_int(v);
+  if (k < 10) return rm_float((double)v);
+  if (k < 12) return rm_float((double)v + (double)rnd_below(s, 1000) / 1000.0);
+  if (k < 17) {
+    i = rnd_below(s, NSTR);
+    return rm_str(str_pool[i], str_len[i]);
+  }
+  if (k < 18) return rm_bool((int)rnd_below(s, 2));
+  return rm_nil();
+}
+
+static const void *rec_of(uint64_t seq) {
+  return (const void *)(uintptr_t)(seq * 16 + 16);
+}
+
+static rm_bt_entry entry(rm_value key, uint64_t seq) {
+  rm_bt_entry e;
+  e.key = key;
+  e.seq = seq;
+  e.rec = rec_of(seq);
+  return e;
+}
+
+/* The order the tree must keep, written out again independently. */
+static int model_key_cmp(const rm_value *a, const rm_value *b) {
+  int c;
+  if (a->tag == RM_V_NIL || b->tag == RM_V_NIL)
+    return (a->tag == RM_V_NIL) - (b->tag == RM_V_NIL);
+  c = rm_value_compare(a, b);
+  return (c > 0) - (c < 0);
+}
+
+static int model_cmp(const rm_bt_entry *a, const rm_bt_entry *b) {
+  int c = model_key_cmp(&a->key, &b->key);
+  if (c != 0) return c;
+  return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static int qsort_cmp(const void *a, const void *b) { return model_cmp(a, b); }
+
+/* ---------------------------------------------------------------- model */
+
+/* The expected contents: `sorted` as of the last sync, plus entries added
+ * since (`added`) and a dead flag per seq for those deleted since; `live`
+ * lists the live entries unordered, to pick deletions from. A sync merges
+ * them in O(n), so the model stays cheap at 200,000 operations. */
+typedef struct model {
+  rm_bt_entry *sorted, *added, *live, *scratch;
+  size_t n, nadded, nlive, cap;
+  unsigned char *dead;
+  uint64_t next_seq, max_seq;
+} model;
+
+static void model_init(model *md, size_t cap, uint64_t max_seq) {
+  md->sorted = malloc(cap * sizeof *md->sorted);
+  md->added = malloc(cap * sizeof *md->added);
+  md->live = malloc(cap * sizeof *md->live);
+  md->scratch = malloc(cap * sizeof *md->scratch);
+  md->dead = calloc(max_seq + 1, 1);
+  md->n = md->nadded = md->nlive = 0;
+  md->cap = cap;
+  md->next_seq = 1;
+  md->max_seq = max_seq;
+}
+
+static void model_free(model *md) {
+  free(md->sorted);
+  free(md->added);
+  free(md->live);
+  free(md->scratch);
+  free(md->dead);
+}
+
+static void model_add(model *md, const rm_bt_entry *e) {
+  md->added[md->nadded++] = *e;
+  md->live[md->nlive++] = *e;
+}
+
+/* Removes and returns live entry i. */
+static rm_bt_entry model_take(model *md, size_t i) {
+  rm_bt_entry e = md->live[i];
+  md->live[i] = md->live[--md->nlive];
+  md->dead[e.seq] = 1;
+  return e;
+}
+
+static void model_sync(model *md) {
+  size_t i, j = 0, k = 0, na = 0, n = 0;
+  for (i = 0; i < md->nadded; i++)
+    if (!md->dead[md->added[i].seq]) md->added[na++] = md->added[i];
+  qsort(md->added, na, sizeof *md->added, qsort_cmp);
+  for (i = 0; i < md->n; i++)
+    if (!md->dead[md->sorted[i].seq]) md->sorted[j++] = md->sorted[i];
+  i = 0;
+  while (i < j || k < na) {
+    if (k == na || (i < j && model_cmp(&md->sorted[i], &md->added[k]) < 0))
+      md->scratch[n++] = md->sorted[i++];
+    else
+      md->scratch[n++] = md->added[k++];
+  }
+  memcpy(md->sorted, md->scratch, n * sizeof *md->sorted);
+  md->n = n;
+  md->nadded = 0;
+}
+
+/* Entries of the synced model before the probe (bias as in btree.c). */
+static size_t model_rank(const model *md, const rm_value *key, uint64_t seq,
+                         int bias) {
+  size_t lo = 0, hi = md->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = model_key_cmp(&md->sorted[mid].key, key);
+    if (c == 0) c = bias ? -bias : (md->sorted[mid].seq > seq) - (md->sorted[mid].seq < seq);
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* ------------------------------------------------------------- checking */
+
+/* Failures are counted per kind and the first of each kind is shown, so
+ * that a run of 200,000 operations prints a handful of lines. */
+typedef struct tally {
+  long structure, count, rank_lower, rank_of, at, iter, seek, ops;
+  long checks;
+} tally;
+
+static int same_entry(const rm_bt_entry *a, const rm_bt_entry *b) {
+  return a != NULL && b != NULL && a->seq == b->seq && a->rec == b->rec &&
+         model_key_cmp(&a->key, &b->key) == 0 && a->key.tag == b->key.tag;
+}
+
+#define FAIL(field, ...) \
+  do { if (tl->field++ == 0) diag(__VA_ARGS__); } while (0)
+
+/* Forward and backward over the whole tree against the model. */
+static void check_iteration(const rm_btree *t, const model *md, tally *tl) {
+  rm_bt_iter it;
+  const rm_bt_entry *e;
+  size_t i = 0;
+  rm_btree_seek(t, 0, &it);
+  while ((e = rm_btree_next(&it)) != NULL) {
+    if (i >= md->n || !same_entry(e, &md->sorted[i]))
+      FAIL(iter, "forward iteration differs at %zu", i);
+    i++;
+  }
+  if (i != md->n) FAIL(iter, "forward iteration saw %zu of %zu", i, md->n);
+  rm_btree_seek(t, (size_t)-1, &it);
+  while ((e = rm_btree_prev(&it)) != NULL) {
+    if (i == 0 || !same_entry(e, &md->sorted[i - 1]))
+      FAIL(iter, "backward iteration differs at %zu", i);
+    i--;
+  }
+  if (i != 0) FAIL(iter, "backward iteration stopped %zu short", i);
+}
+
+/* A cursor placed at a random rank steps both ways like the model. */
+static void check_seek(const rm_btree *t, const model *md, uint64_t *s,
+                       tally *tl) {
+  size_t r = rnd_below(s, md->n + 1), i;
+  rm_bt_iter it;
+  const rm_bt_entry *e;
+  rm_btree_seek(t, r, &it);
+  for (i = r; i < r + 30; i++) {
+    e = rm_btree_next(&it);
+    if (i < md->n ? !same_entry(e, &md->sorted[i]) : e != NULL)
+      FAIL(seek, "seek(%zu): next differs at %zu", r, i);
+  }
+  rm_btree_seek(t, r, &it);
+  for (i = r; i > 0 && i + 30 > r; i--) {
+    e = rm_btree_prev(&it);
+    if (!same_entry(e, &md->sorted[i - 1]))
+      FAIL(seek, "seek(%zu): prev differs at %zu", r, i - 1);
+  }
+  if (r == 0 && rm_btree_prev(&it) != NULL)
+    FAIL(seek, "prev before the first entry is not NULL");
+}
+
+static void check_ranks(const rm_btree *t, const model *md, uint64_t *s,
+                        tally *tl) {
+  int k;
+  for (k = 0; k < 16; k++) {
+    rm_value key = random_key(s);
+    size_t lt = rm_btree_rank_lower(t, &key, 0);
+    size_t le = rm_btree_rank_lower(t, &key, 1);
+    if (lt != model_rank(md, &key, 0, -1) || le != model_rank(md, &key, 0, 1))
+      FAIL(rank_lower, "rank_lower(tag %d): got %zu/%zu, want %zu/%zu",
+           (int)key.tag, lt, le, model_rank(md, &key, 0, -1),
+           model_rank(md, &key, 0, 1));
+  }
+  for (k = 0; k < 8 && md->n > 0; k++) {
+    size_t r = rnd_below(s, md->n);
+    const rm_bt_entry *m = &md->sorted[r];
+    rm_value key = random_key(s);
+    uint64_t seq = rnd_below(s, md->next_seq + 1);
+    if (rm_btree_rank_of(t, &m->key, m->seq) != r)
+      FAIL(rank_of, "rank_of(entry of rank %zu) = %zu", r,
+           rm_btree_rank_of(t, &m->key, m->seq));
+    if (rm_btree_rank_of(t, &key, seq) != model_rank(md, &key, seq, 0))
+      FAIL(rank_of, "rank_of(random probe) differs");
+    if (!same_entry(rm_btree_at(t, r), m)) FAIL(at, "at(%zu) differs", r);
+    if (rm_btree_find(t, &m->key, m->seq) == NULL ||
+        !same_entry(rm_btree_find(t, &m->key, m->seq), m))
+      FAIL(at, "find(entry of rank %zu) differs", r);
+  }
+  if (rm_btree_at(t, md->n) != NULL) FAIL(at, "at(count) is not NULL");
+}
+
+/* Everything but full iteration; that every `full` calls. */
+static void check_all(const rm_btree *t, model *md, uint64_t *s, tally *tl,
+                      int full) {
+  int rc = rm_btree_check(t);
+  model_sync(md);
+  tl->checks++;
+  if (rc != 0) FAIL(structure, "rm_btree_check fails at btree.c line %d", rc);
+  if (rm_btree_count(t) != md->n)
+    FAIL(count, "count %zu, model %zu", rm_btree_count(t), md->n);
+  check_ranks(t, md, s, tl);
+  check_seek(t, md, s, tl);
+  if (full) check_iteration(t, md, tl);
+}
+
+static void report(const tally *tl, const char *what) {
+  ok(tl->structure == 0, "%s: tree invariants hold at %ld checkpoints", what,
+     tl->checks);
+  ok(tl->ops == 0, "%s: insert and delete return what the model says", what);
+  ok(tl->count == 0, "%s: count matches", what);
+  ok(tl->rank_lower == 0, "%s: rank_lower, inclusive and not, matches", what);
+  ok(tl->rank_of == 0, "%s: rank_of matches for entries and probes", what);
+  ok(tl->at == 0, "%s: at(rank) and find match", what);
+  ok(tl->iter == 0, "%s: full forward and backward iteration match", what);
+  ok(tl->seek == 0, "%s: seek then next/prev match", what);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_empty(void) {
+  rm_mem m;
+  rm_btree t;
+  rm_bt_iter it;
+  rm_value k = rm_int(1), nil = rm_nil();
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  ok(rm_btree_count(&t) == 0 && rm_btree_at(&t, 0) == NULL,
+     "an empty tree has no entries");
+  ok(rm_btree_rank_lower(&t, &k, 1) == 0 && rm_btree_rank_lower(&t, &nil, 1) == 0 &&
+     rm_btree_rank_of(&t, &k, 3) == 0, "ranks in an empty tree are 0");
+  ok(rm_btree_delete(&t, &k, 1) == 0 && rm_btree_find(&t, &k, 1) == NULL,
+     "delete and find in an empty tree find nothing");
+  rm_btree_seek(&t, 0, &it);
+  ok(rm_btree_next(&it) == NULL && rm_btree_prev(&it) == NULL,
+     "a cursor on an empty tree yields nothing");
+  is_int(rm_btree_check(&t), 0, "an empty tree passes the checks");
+  is_uint(m.bytes, 0, "init allocates nothing");
+}
+
+/* Small fixed cases of the order: nil last, 1 == 1.0, seq breaks ties. */
+static void test_order(void) {
+  rm_mem m;
+  rm_btree t;
+  rm_value keys[7];
+  rm_value two = rm_int(2), nil = rm_nil(), one_f = rm_float(1.0);
+  size_t i;
+  int bad = 0;
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  keys[0] = rm_nil();
+  keys[1] = rm_int(2);
+  keys[2] = rm_float(1.5);
+  keys[3] = rm_int(1);
+  keys[4] = rm_float(1.0);
+  keys[5] = rm_nil();
+  keys[6] = rm_int(-7);
+  for (i = 0; i < 7; i++) {
+    rm_bt_entry e = entry(keys[i], 10 - i);
+    bad |= rm_btree_insert(&t, &e);
+  }
+  ok(!bad && rm_btree_count(&t) == 7, "seven entries go in");
+  /* Expected: -7(4), 1.0(6), 1(7), 1.5(8), 2(9), nil(5), nil(10). */
+  {
+    static const uint64_t want[7] = {4, 6, 7, 8, 9, 5, 10};
+    for (i = 0; i < 7; i++) bad |= rm_btree_at(&t, i)->seq != want[i];
+  }
+  ok(!bad, "order: numbers numerically, 1 and 1.0 by seq, nil last by seq");
+  is_uint(rm_btree_rank_lower(&t, &one_f, 0), 1, "one entry below 1.0");
+  is_uint(rm_btree_rank_lower(&t, &one_f, 1), 3, "three entries at or below 1.0");
+  is_uint(rm_btree_rank_lower(&t, &two, 1), 5, "five entries at or below 2");
+  is_uint(rm_btree_rank_lower(&t, &nil, 0), 5, "five entries before nil");
+  is_uint(rm_btree_rank_lower(&t, &nil, 1), 7, "seven at or before nil");
+  is_uint(rm_btree_rank_of(&t, &nil, 7), 6, "rank_of(nil, 7) falls between the nils");
+  rm_btree_clear(&t);
+  is_uint(m.bytes, 0, "clear frees the leaf");
+  rm_mem_release(&m);
+}
+
+/* 200,000 random inserts and deletes of mixed keys, the size swinging
+ * between empty and 30,000 so that splits, merges, borrows, root growth
+ * and root collapse all happen, checked every 250 operations. */
+static void test_random(void) {
+  enum { OPS = 200000, EVERY = 250 };
+  static const size_t targets[] = {30000, 20, 8000, 0, 30000, 3000, 100, 20000};
+  uint64_t s = 0x9E3779B97F4A7C15ULL;
+  rm_mem m;
+  rm_btree t;
+  model md;
+  tally tls, *tl = &tls;
+  long op;
+  size_t target = targets[0], nphase = 0;
+  memset(&m, 0, sizeof m);
+  memset(tl, 0, sizeof *tl);
+  fill_str_pool(&s);
+  rm_btree_init(&t, &m);
+  model_init(&md, OPS + 1, OPS + 1);
+  for (op = 0; op < OPS; op++) {
+    int grow = md.nlive < target ? rnd_below(&s, 10) < 7 : rnd_below(&s, 10) < 3;
+    if (op % 25000 == 24999) target = targets[++nphase % 8];
+    if (grow || md.nlive == 0) {
+      rm_bt_entry e = entry(random_key(&s), md.next_seq++);
+      if (rm_btree_insert(&t, &e) != 0) FAIL(ops, "insert %ld failed", op);
+      model_add(&md, &e);
+    } else if (rnd_below(&s, 16) == 0) {
+      /* Absent: a live key with an unused seq. */
+      rm_bt_entry e = md.live[rnd_below(&s, md.nlive)];
+      if (rm_btree_delete(&t, &e.key, md.next_seq + 7) != 0)
+        FAIL(ops, "delete of an absent entry removed something (op %ld)", op);
+    } else {
+      rm_bt_entry e = model_take(&md, rnd_below(&s, md.nlive));
+      if (rm_btree_delete(&t, &e.key, e.seq) != 1)
+        FAIL(ops, "delete of seq %llu did not remove it (op %ld)",
+             (unsigned long long)e.seq, op);
+    }
+    if (op % EVERY == EVERY - 1) check_all(&t, &md, &s, tl, op % 2000 == 1999);
+  }
+  check_all(&t, &md, &s, tl, 1);
+  report(tl, "random");
+  diag("random: %zu entries at the end, height %u, %zu bytes",
+       rm_btree_count(&t), t.height, m.bytes);
+  rm_btree_clear(&t);
+  is_uint(m.bytes, 0, "random: clear frees every byte");
+  model_free(&md);
+  rm_mem_release(&m);
+}
+
+/* Builds a tree by one insert pattern, checks it against the model, and
+ * reports its bytes per entry, which the uneven splits keep low. */
+static void pattern(const char *what, int kind, size_t n, double max_bytes) {
+  uint64_t s = 12345;
+  rm_mem m;
+  rm_btree t;
+  model md;
+  tally tls, *tl = &tls;
+  size_t i;
+  memset(&m, 0, sizeof m);
+  memset(tl, 0, sizeof *tl);
+  rm_btree_init(&t, &m);
+  model_init(&md, n + 1, n + 1);
+  for (i = 0; i < n; i++) {
+    rm_value key;
+    rm_bt_entry e;
+    switch (kind) {
+      case 0: key = rm_int((int64_t)i); break;                 /* ascending */
+      case 1: key = rm_int(-(int64_t)i); break;                /* descending */
+      case 2: key = rm_int((int64_t)rnd_below(&s, 3)); break;  /* 3 values */
+      default: key = rm_int((int64_t)rnd_below(&s, n / 50)); break; /* runs of ~50 */
+    }
+    e = entry(key, md.next_seq++);
+    if (rm_btree_insert(&t, &e) != 0) FAIL(ops, "insert %zu failed", i);
+    model_add(&md, &e);
+    if (i % 10000 == 9999) check_all(&t, &md, &s, tl, 0);
+  }
+  check_all(&t, &md, &s, tl, 1);
+  report(tl, what);
+  ok((double)m.bytes / (double)n <= max_bytes,
+     "%s: %.1f bytes per entry (at most %.0f), height %u", what,
+     (double)m.bytes / (double)n, max_bytes, t.height);
+  /* Then delete in random order: down to a tenth, where merges must have
+   * kept nodes at least a third full (984 / 8 bytes an entry in leaves,
+   * plus inner nodes), and on to nothing. */
+  while (md.nlive > 0) {
+    rm_bt_entry e = model_take(&md, rnd_below(&s, md.nlive));
+    if (rm_btree_delete(&t, &e.key, e.seq) != 1) FAIL(ops, "delete failed");
+    if (md.nlive % 4001 == 0) check_all(&t, &md, &s, tl, 0);
+    if (md.nlive == n / 10)
+      ok((double)m.bytes / (double)md.nlive <= 145.0,
+         "%s: %.1f bytes per entry after deleting 90%% (at most 145)", what,
+         (double)m.bytes / (double)md.nlive);
+  }
+  ok(tl->ops == 0 && tl->structure == 0 && rm_btree_count(&t) == 0 &&
+     t.root == NULL && m.bytes == 0,
+     "%s: deleting everything leaves an empty tree and no bytes", what);
+  model_free(&md);
+  rm_mem_release(&m);
+}
+
+static void test_patterns(void) {
+  /* A full leaf is 984 bytes for 24 entries: 41 bytes an entry. */
+  pattern("ascending keys", 0, 40000, 44.0);
+  pattern("descending keys", 1, 40000, 44.0);
+  pattern("three distinct keys", 2, 40000, 46.0);
+  pattern("runs of one key", 3, 40000, 58.0);
+}
+
+/* String keys whose bytes the caller owns: entries are deleted and their
+ * bytes freed (after scribbling) at once, and records replaced by copies
+ * move their entries (rm_btree_replace). A separator left pointing at
+ * freed bytes would make valgrind fail the run, and rm_btree_check (which
+ * wants separators to be bit copies of live entries) fail here. */
+static char *new_key(uint64_t *s, size_t *len) {
+  char *p = malloc(8);
+  int v = (int)rnd_below(s, 2000);
+  p[0] = 'k';
+  p[1] = (char)('0' + v / 1000);
+  p[2] = (char)('0' + v / 100 % 10);
+  p[3] = (char)('0' + v / 10 % 10);
+  p[4] = (char)('0' + v % 10);
+  *len = 5;
+  return p;
+}
+
+static void drop_key(char *p) {
+  memset(p, 0x5a, 8);
+  free(p);
+}
+
+static void test_owned_strings(void) {
+  enum { N = 6000 };
+  uint64_t s = 777;
+  rm_mem m;
+  rm_btree t;
+  char *bytes[N + 1];
+  size_t len[N + 1], i, live[N], nlive = 0;
+  int bad = 0, checks_bad = 0;
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  for (i = 1; i <= N; i++) {
+    rm_bt_entry e;
+    bytes[i] = new_key(&s, &len[i]);
+    e = entry(rm_str(bytes[i], len[i]), i);
+    bad |= rm_btree_insert(&t, &e) != 0;
+    live[nlive++] = i;
+  }
+  ok(!bad && rm_btree_check(&t) == 0, "strings: 6000 entries go in");
+  /* Replace every record by a copy at new bytes. */
+  for (i = 1; i <= N; i++) {
+    char *copy = malloc(8);
+    rm_bt_entry e;
+    memcpy(copy, bytes[i], len[i]);
+    e = entry(rm_str(copy, len[i]), i);
+    e.rec = copy;
+    bad |= rm_btree_replace(&t, &e) != 1;
+    drop_key(bytes[i]);
+    bytes[i] = copy;
+    if (i % 500 == 0) checks_bad |= rm_btree_check(&t) != 0;
+  }
+  ok(!bad && !checks_bad && rm_btree_check(&t) == 0,
+     "strings: replace moves entries and separators to the new bytes");
+  {
+    rm_bt_iter it;
+    const rm_bt_entry *e;
+    rm_btree_seek(&t, 0, &it);
+    while ((e = rm_btree_next(&it)) != NULL)
+      bad |= e->key.u.s.ptr != bytes[e->seq] || e->rec != bytes[e->seq];
+    ok(!bad, "strings: every entry points at its record's new bytes");
+  }
+  {
+    rm_value k = rm_str("k0000", 5);
+    rm_bt_entry e = entry(k, N + 100);
+    ok(rm_btree_replace(&t, &e) == 0, "strings: replace of an absent entry returns 0");
+  }
+  /* Delete in random order, freeing each key's bytes at once. */
+  while (nlive > 0) {
+    size_t j = rnd_below(&s, nlive), seq = live[j];
+    rm_value k = rm_str(bytes[seq], len[seq]);
+    live[j] = live[--nlive];
+    bad |= rm_btree_delete(&t, &k, seq) != 1;
+    drop_key(bytes[seq]);
+    if (nlive % 250 == 0) checks_bad |= rm_btree_check(&t) != 0;
+  }
+  ok(!bad && !checks_bad && m.bytes == 0,
+     "strings: deleting and freeing bytes at once keeps the tree sound");
+  rm_mem_release(&m);
+}
+
+/* The tree's contents as a model, for before/after comparisons. */
+static int tree_equals(const rm_btree *t, const model *md) {
+  rm_bt_iter it;
+  const rm_bt_entry *e;
+  size_t i = 0;
+  if (rm_btree_count(t) != md->n || rm_btree_check(t) != 0) return 0;
+  rm_btree_seek(t, 0, &it);
+  while ((e = rm_btree_next(&it)) != NULL)
+    if (i >= md->n || !same_entry(e, &md->sorted[i++])) return 0;
+  return i == md->n;
+}
+
+/* Inserts e under a cap `room` bytes above current use. Returns the
+ * insert's result; on failure checks that nothing changed. */
+static int capped_insert(rm_btree *t, rm_mem *m, model *md,
+                         const rm_bt_entry *e, size_t room, int *unchanged) {
+  size_t before = m->bytes;
+  int rc;
+  m->limit = before + room;
+  rc = rm_btree_insert(t, e);
+  m->limit = 0;
+  if (rc == 0) {
+    model_add(md, e);
+    return 0;
+  }
+  model_sync(md);
+  if (m->bytes != before || !tree_equals(t, md) ||
+      rm_btree_find(t, &e->key, e->seq) != NULL)
+    *unchanged = 0;
+  return rc;
+}
+
+static void test_oom(void) {
+  uint64_t s = 4242;
+  rm_mem m;
+  rm_btree t;
+  model md;
+  size_t i, fails = 0, fails2 = 0, fails3 = 0;
+  int unchanged = 1, bad = 0;
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  model_init(&md, 60000, 60000);
+  {
+    rm_bt_entry e = entry(rm_int(1), md.next_seq++);
+    m.limit = 1;
+    ok(rm_btree_insert(&t, &e) == -1 && rm_btree_count(&t) == 0 &&
+       t.root == NULL && m.bytes == 0,
+       "oom: the first insert fails cleanly when the first leaf cannot be had");
+    m.limit = 0;
+  }
+  /* Random keys, no room for any node: only inserts that split fail. */
+  for (i = 0; i < 3000; i++) {
+    rm_bt_entry e = entry(rm_int((int64_t)rnd_below(&s, 100000)), md.next_seq++);
+    bad |= rm_btree_insert(&t, &e) != 0;
+    model_add(&md, &e);
+  }
+  for (i = 0; i < 5000 && fails < 40; i++) {
+    rm_bt_entry e = entry(rm_int((int64_t)rnd_below(&s, 100000)), md.next_seq++);
+    if (capped_insert(&t, &m, &md, &e, 1, &unchanged) == 0) continue;
+    fails++;
+    bad |= rm_btree_insert(&t, &e) != 0; /* no cap: now it goes in */
+    model_add(&md, &e);
+  }
+  ok(!bad && fails == 40, "oom: %zu leaf splits refused with no room", fails);
+  ok(unchanged, "oom: each refused insert left count, entries and bytes as they were");
+  /* Ascending keys: the rightmost path fills, and split chains of two and
+   * three nodes (up to a new root) need room for all of them. */
+  for (i = 0; i < 40000; i++) {
+    rm_bt_entry e = entry(rm_int(1000000 + (int64_t)i), md.next_seq++);
+    if (capped_insert(&t, &m, &md, &e, sizeof(rm_bt_leaf) + 8, &unchanged) == 0)
+      continue;
+    fails2++;
+    if (capped_insert(&t, &m, &md, &e, sizeof(rm_bt_leaf) + sizeof(rm_bt_inner) + 8,
+                      &unchanged) == 0)
+      continue;
+    fails3++;
+    bad |= rm_btree_insert(&t, &e) != 0;
+    model_add(&md, &e);
+  }
+  ok(!bad && fails2 > 10 && fails3 >= 1,
+     "oom: %zu chains of two nodes and %zu of three refused when short", fails2,
+     fails3);
+  ok(unchanged, "oom: refused chains left the tree and its bytes as they were");
+  model_sync(&md);
+  ok(tree_equals(&t, &md), "oom: after the cap is lifted the tree holds every insert");
+  {
+    size_t before = 0;
+    rm_btree_clear(&t);
+    ok(m.bytes == before && rm_btree_count(&t) == 0, "clear: every byte is back");
+    for (i = 0; i < 100; i++) {
+      rm_bt_entry e = entry(rm_int((int64_t)i), i + 1);
+      bad |= rm_btree_insert(&t, &e) != 0;
+    }
+    ok(!bad && rm_btree_count(&t) == 100 && rm_btree_check(&t) == 0,
+       "clear: the tree is usable again");
+    rm_btree_clear(&t);
+    is_uint(m.bytes, 0, "clear: and frees again");
+  }
+  model_free(&md);
+  rm_mem_release(&m);
+}
+
+static double seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 100,000 inserts, rank queries and deletes; timed, not judged (valgrind
+ * runs this too). */
+static void test_speed(void) {
+  enum { N = 100000 };
+  uint64_t s = 99;
+  rm_mem m;
+  rm_btree t;
+  size_t i, sum = 0;
+  int64_t *keys = malloc(N * sizeof *keys);
+  double t0, t1, t2, t3, peak;
+  int bad = 0;
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  for (i = 0; i < N; i++) keys[i] = (int64_t)(rnd(&s) % 1000000000);
+  t0 = seconds();
+  for (i = 0; i < N; i++) {
+    rm_bt_entry e = entry(rm_int(keys[i]), i + 1);
+    bad |= rm_btree_insert(&t, &e);
+  }
+  t1 = seconds();
+  peak = (double)m.bytes / N;
+  for (i = 0; i < N; i++) {
+    rm_value k = rm_int(keys[(i * 7919) % N]);
+    sum += rm_btree_rank_lower(&t, &k, (int)(i & 1));
+  }
+  t2 = seconds();
+  for (i = 0; i < N; i++) {
+    rm_value k = rm_int(keys[i]);
+    bad |= rm_btree_delete(&t, &k, i + 1) != 1;
+  }
+  t3 = seconds();
+  ok(!bad && sum > 0 && m.bytes == 0, "speed: 100,000 inserts, ranks, deletes");
+  ok(peak <= 56.0, "random inserts: %.1f bytes per entry (at most 56)", peak);
+  diag("100000 random inserts %.1f ms (%.1f bytes/entry at the peak), "
+       "rank_lower %.1f ms, deletes %.1f ms",
+       (t1 - t0) * 1e3, peak, (t2 - t1) * 1e3, (t3 - t2) * 1e3);
+  free(keys);
+  rm_mem_release(&m);
+}
+
+int main(void) {
+  diag("leaf %zu bytes (%d entries), inner node %zu bytes (%d children)",
+       sizeof(rm_bt_leaf), RM_BT_LEAF_MAX, sizeof(rm_bt_inner), RM_BT_INNER_MAX);
+  ok(sizeof(rm_bt_leaf) <= RM_SLAB_MAX && sizeof(rm_bt_inner) <= RM_SLAB_MAX,
+     "nodes fit in slab blocks");
+  test_empty();
+  test_order();
+  test_random();
+  test_patterns();
+  test_owned_strings();
+  test_oom();
+  test_speed();
+  return done_testing();
+}
