@@ -100,6 +100,9 @@ void rml_open_node(lua_State *L);
 /* run.c */
 void rml_open_run(lua_State *L);
 
+/* instance_state.c */
+void rml_open_instance_state(lua_State *L);
+
 /* model.c: raises unless every field of u was loaded. */
 void rml_check_complete(lua_State *L, const l_instance *u);
 /* instance.c: raises unless field `field` of u was loaded. */

@@ -7,6 +7,7 @@ local Field = require("restmachine_orm.field")
 local model = require("restmachine_orm.model")
 local backends = require("restmachine_orm.backends")
 local Q = require("restmachine_orm.q")
+local mixins = require("restmachine_orm.mixins")
 
 local orm = {
   Model = model.Model,
@@ -14,6 +15,7 @@ local orm = {
   backends = backends,
   errors = errors,
   Q = Q,
+  mixins = mixins,
   _VERSION = "0.1.0",
 }
 

@@ -9,6 +9,7 @@
 local core = require("restmachine_orm.core")
 local errors = require("restmachine_orm.errors")
 local Q = require("restmachine_orm.q")
+local lifecycle = require("restmachine_orm.lifecycle")
 
 local Query = {}
 Query.__index = Query
@@ -21,9 +22,25 @@ local function clone(q)
   return setmetatable(c, Query)
 end
 
---- A query over every record of model m (its private state).
+--- A query over every record of model m (its private state), with the
+--- model's query filters (mixins) and modify_query extensions applied.
 function Query.new(m)
-  return setmetatable({ m = m, groups = {}, offset_n = 0 }, Query)
+  local q = setmetatable({ m = m, groups = {}, offset_n = 0, filters = {}, disabled = {} }, Query)
+  for _, f in ipairs(m.query_filters) do
+    q = f(q)
+    if getmetatable(q) ~= Query then
+      errors.raise("ConfigurationError", m.name .. ": a query filter must return a query", nil, 3)
+    end
+  end
+  for _, e in ipairs(lifecycle.extensions_for(m, m.class.model_backend)) do
+    if e.modify_query then
+      q = e.modify_query(q)
+      if getmetatable(q) ~= Query then
+        errors.raise("ConfigurationError", m.name .. ": modify_query must return a query", nil, 3)
+      end
+    end
+  end
+  return q
 end
 
 local function conditions(q, conds, method)
@@ -125,9 +142,165 @@ local function where_node(q)
   return q.node or nil
 end
 
+-- Result filters: { name =, fn = instance -> boolean } run in Lua on
+-- loaded instances; { name =, cond = () -> Q or condition table } add
+-- conditions evaluated in C (made when the query runs, so a filter such as
+-- "not expired" reads the clock then).
+local function active_filters(q)
+  local conds, fns = {}, {}
+  for _, f in ipairs(q.filters) do
+    if not q.disabled[f.name] then
+      if f.cond then conds[#conds + 1] = f else fns[#fns + 1] = f end
+    end
+  end
+  return conds, fns
+end
+
+-- The query as the C core runs it: the where clause ANDed with the
+-- condition filters.
+local function engine_query(q, conds)
+  local node = where_node(q)
+  if #conds == 0 then return q end
+  local rq = {}
+  for k, v in pairs(q) do rq[k] = v end
+  for _, f in ipairs(conds) do
+    local c = f.cond()
+    c = Q.is(c) and c or Q(c)
+    local fnode = Q.compile(c, core, q.m.core)
+    node = node and core.node_and(node, fnode) or fnode
+  end
+  rq.node = node
+  return rq
+end
+
+local function passes(fns, u)
+  for _, f in ipairs(fns) do
+    if not f.fn(u) then return false end
+  end
+  return true
+end
+
+local function load_all(m, list)
+  for i = 1, #list do list[i] = lifecycle.load(m, list[i]) end
+  return list
+end
+
+-- With Lua result filters, filters apply before offset and limit: every
+-- match is loaded and filtered, then the window is cut.
+local function filtered(q, rq, fns)
+  local wide = {}
+  for k, v in pairs(rq) do wide[k] = v end
+  wide.offset_n, wide.limit_n = 0, nil
+  local out = {}
+  for _, u in ipairs(core.run(q.m.core, wide, "all")) do
+    u = lifecycle.load(q.m, u)
+    if passes(fns, u) then out[#out + 1] = u end
+  end
+  local first, last = q.offset_n + 1, #out
+  if q.limit_n then last = math.min(last, q.offset_n + q.limit_n) end
+  return table.move(out, first, last, 1, {})
+end
+
+-- A page when Lua filters apply: engine pages are read until the page is
+-- full; when it fills in the middle of an engine page, that page is asked
+-- for again up to the record where it filled, whose cursor is then the
+-- page's cursor.
+local function filtered_page(q, rq, fns)
+  local want, page = q.limit_n, {}
+  local cur = rq.cursor_text
+  local chunk = want and math.max(want, 1) or 256
+  local first = true
+  while true do
+    local pq = {}
+    for k, v in pairs(rq) do pq[k] = v end
+    pq.limit_n, pq.cursor_text = chunk, cur
+    if not first then pq.offset_n = 0 end
+    local got, next_cursor = core.run(q.m.core, pq, "page")
+    for i, u in ipairs(got) do
+      u = lifecycle.load(q.m, u)
+      if passes(fns, u) then
+        if want and #page == want then
+          pq.limit_n = i - 1
+          local _, at = core.run(q.m.core, pq, "page")
+          return page, at
+        end
+        page[#page + 1] = u
+      end
+    end
+    if next_cursor == nil then return page, nil end
+    cur, first = next_cursor, false
+  end
+end
+
+local INSTANCES = { all = true, first = true, last = true, get = true, page = true }
+
+-- Runs the query in the mode asked. Result filters and the lifecycle
+-- (loads, hooks on bulk writes) are applied here; everything else is the
+-- C core's.
 local function run(q, mode, arg)
-  where_node(q)
-  return core.run(q.m.core, q, mode, arg)
+  local m = q.m
+  local conds, fns = active_filters(q)
+  local rq = engine_query(q, conds)
+  local bulk_hooks = (mode == "delete" or mode == "update") and lifecycle.stores(m)
+  if #fns == 0 and not bulk_hooks then
+    local res, cursor = core.run(m.core, rq, mode, arg)
+    if INSTANCES[mode] and lifecycle.loads(m) then
+      if mode == "all" or mode == "page" then load_all(m, res) else res = lifecycle.load(m, res) end
+    end
+    if mode == "page" then return res, cursor end
+    return res
+  end
+  if mode == "page" then return filtered_page(q, rq, fns) end
+  if mode == "explain" then return core.run(m.core, rq, mode) end
+  local list = filtered(q, rq, fns)
+  if mode == "all" then return list end
+  if mode == "count" then return #list end
+  if mode == "exists" then return #list > 0 end
+  if mode == "first" then return list[1] end
+  if mode == "last" then return list[#list] end
+  if mode == "get" then
+    if #list > 1 then
+      errors.raise("MultipleResultsError", m.name .. ": get matched more than one record", nil, 3)
+    end
+    return list[1]
+  end
+  if mode == "delete" then return lifecycle.delete_many(m, list) end
+  for _, u in ipairs(list) do
+    for k, v in pairs(arg) do u[k] = v end
+  end
+  lifecycle.store_many(m, list, "update")
+  return #list
+end
+
+--- Adds a named result filter: fn(instance) -> boolean keeps the records
+--- for which it is true. Filters apply before limit and offset, and to
+--- count, get and bulk writes.
+function Query:add_result_filter(name, fn)
+  if type(name) ~= "string" or (type(fn) ~= "function" and not (getmetatable(fn) or {}).__call) then
+    errors.raise("ConfigurationError", "add_result_filter expects a name and a function", nil, 2)
+  end
+  local c = clone(self)
+  c.filters = { table.unpack(self.filters) }
+  c.filters[#c.filters + 1] = { name = name, fn = fn }
+  return c
+end
+
+-- A result filter written as conditions (evaluated in C): cond() returns a
+-- Q or a condition table when the query runs.
+function Query:_add_condition_filter(name, cond)
+  local c = clone(self)
+  c.filters = { table.unpack(self.filters) }
+  c.filters[#c.filters + 1] = { name = name, cond = cond }
+  return c
+end
+
+--- Turns a named result filter off for this query.
+function Query:disable_filter(name)
+  local c = clone(self)
+  c.disabled = {}
+  for k, v in pairs(self.disabled) do c.disabled[k] = v end
+  c.disabled[name] = true
+  return c
 end
 
 function Query:all() return run(self, "all") end

@@ -1,0 +1,181 @@
+-- The lifecycle around storage (API.md §7, §8): hooks, auto_now fields and
+-- backend extensions. A model with none of them stores and loads straight
+-- through the C core; one with any of them goes through the functions
+-- here, which keep the engine consistent before every call into user code
+-- (a hook may query the store or write other records) and re-raise user
+-- errors unchanged.
+local core = require("restmachine_orm.core")
+local errors = require("restmachine_orm.errors")
+
+local lifecycle = {}
+
+local function run_hooks(m, kind, u)
+  for _, fn in ipairs(m.hooks[kind]) do fn(u) end
+end
+lifecycle.run_hooks = run_hooks
+
+--- The extension tables that apply on a backend: "*" and the backend's
+--- name, for each mixin in order, then the model's own.
+function lifecycle.extensions_for(m, backend)
+  local list = {}
+  if backend == nil then return list end
+  for _, ext in ipairs(m.extensions) do
+    for _, key in ipairs({ "*", backend.backend_name }) do
+      local e = ext[key]
+      if e ~= nil then
+        if type(e) ~= "table" then
+          errors.raise("ConfigurationError", ("%s: extensions[%q] must be a table, got %s")
+            :format(m.name, key, type(e)), nil, 4)
+        end
+        list[#list + 1] = e
+      end
+    end
+  end
+  return list
+end
+
+--- Calls configure_backend once per model and backend.
+function lifecycle.configure(m, backend)
+  if backend == nil or m.configured[backend] then return end
+  m.configured[backend] = true
+  for _, e in ipairs(lifecycle.extensions_for(m, backend)) do
+    if e.configure_backend then e.configure_backend(m.class) end
+  end
+end
+
+local function exts(m)
+  return lifecycle.extensions_for(m, m.class.model_backend)
+end
+
+-- auto_now fields get the time of every save; auto_now_add fields the
+-- time of the first save, when no value was given.
+local function stamp(m, u)
+  if #m.auto_now == 0 and #m.auto_now_add == 0 then return end
+  local now = core.now()
+  for _, f in ipairs(m.auto_now) do u[f] = now end
+  if not u:is_persisted() then
+    for _, f in ipairs(m.auto_now_add) do
+      if u[f] == nil then u[f] = now end
+    end
+  end
+end
+
+-- The data extensions turn u into before storage: serialize, then
+-- validate (a rejection is a ValidationError). Returns nil when no
+-- extension changes the stored data.
+local function serialized(m, u)
+  local list = exts(m)
+  local data
+  for _, e in ipairs(list) do
+    if e.serialize or e.validate then data = data or u:to_table() end
+    if e.serialize then
+      data = e.serialize(data)
+      if type(data) ~= "table" then
+        errors.raise("ConfigurationError", ("%s: an extension's serialize returned a %s, not a table")
+          :format(m.name, type(data)), nil, 4)
+      end
+    end
+    if e.validate then
+      local ok, err = pcall(e.validate, data)
+      if not ok then
+        local msg = type(err) == "table" and err.message or tostring(err)
+        errors.raise("ValidationError", ("%s: rejected by an extension: %s"):format(m.name, msg),
+          { { field = "*", code = "extension", message = msg } }, 4)
+      end
+    end
+  end
+  return data
+end
+
+-- Stores u (mode "create", "upsert" or "update"), hooks and extensions
+-- around it. The record written is u itself, or the instance made from
+-- the serialized data.
+function lifecycle.store(m, u, mode)
+  stamp(m, u)
+  run_hooks(m, "before_save", u)
+  local data = serialized(m, u)
+  if data == nil then
+    core.put(u, mode)
+  else
+    core.put(core.instance(m.core, data), mode)
+    core.set_persisted(u, true)
+  end
+  run_hooks(m, "after_save", u)
+  return u
+end
+
+--- u:save() with the lifecycle.
+function lifecycle.save(m, u)
+  return lifecycle.store(m, u, u:is_persisted() and "update" or "create")
+end
+
+--- u:delete() with the lifecycle.
+function lifecycle.delete(m, u)
+  run_hooks(m, "before_delete", u)
+  local deleted = core.delete(u)
+  run_hooks(m, "after_delete", u)
+  return deleted
+end
+
+--- An instance as loaded: deserialized by extensions, then after_load.
+function lifecycle.load(m, u)
+  if u == nil then return nil end
+  for _, e in ipairs(exts(m)) do
+    if e.deserialize then
+      local data = e.deserialize(u:to_table())
+      if type(data) ~= "table" then
+        errors.raise("ConfigurationError", ("%s: an extension's deserialize returned a %s, not a table")
+          :format(m.name, type(data)), nil, 3)
+      end
+      u = core.instance(m.core, data)
+      core.set_persisted(u, true)
+    end
+  end
+  run_hooks(m, "after_load", u)
+  return u
+end
+
+--- Whether loads need lifecycle.load.
+function lifecycle.loads(m)
+  if #m.hooks.after_load > 0 then return true end
+  for _, e in ipairs(exts(m)) do if e.deserialize then return true end end
+  return false
+end
+
+--- Whether stores need lifecycle.store.
+function lifecycle.stores(m)
+  if #m.auto_now > 0 or #m.auto_now_add > 0 then return true end
+  for _, h in ipairs({ "before_save", "after_save", "before_delete", "after_delete" }) do
+    if #m.hooks[h] > 0 then return true end
+  end
+  for _, e in ipairs(exts(m)) do if e.serialize or e.validate then return true end end
+  return false
+end
+
+--- Many records at once, all or nothing: hooks for each, one batch write.
+function lifecycle.store_many(m, list, mode)
+  local stored = {}
+  for i, u in ipairs(list) do
+    stamp(m, u)
+    run_hooks(m, "before_save", u)
+    local data = serialized(m, u)
+    stored[i] = data and core.instance(m.core, data) or u
+  end
+  core.put_many(stored, mode)
+  for i, u in ipairs(list) do
+    if stored[i] ~= u then core.set_persisted(u, true) end
+    run_hooks(m, "after_save", u)
+  end
+  return list
+end
+
+--- Deletes loaded instances: every before_delete first (one raising stops
+--- all), then the deletes, then every after_delete.
+function lifecycle.delete_many(m, list)
+  for _, u in ipairs(list) do run_hooks(m, "before_delete", u) end
+  for _, u in ipairs(list) do core.delete(u) end
+  for _, u in ipairs(list) do run_hooks(m, "after_delete", u) end
+  return #list
+end
+
+return lifecycle
