@@ -43,8 +43,9 @@ function lifecycle.configure(m, backend)
   end
 end
 
+-- The extensions of the model's current backend (cached by refresh).
 local function exts(m)
-  return lifecycle.extensions_for(m, m.class.model_backend)
+  return m.exts
 end
 
 -- auto_now fields get the time of every save; auto_now_add fields the
@@ -135,22 +136,33 @@ function lifecycle.load(m, u)
   return u
 end
 
---- Whether loads need lifecycle.load.
-function lifecycle.loads(m)
+-- Whether loads need lifecycle.load.
+local function needs_load(m)
   if #m.hooks.after_load > 0 then return true end
-  for _, e in ipairs(exts(m)) do if e.deserialize then return true end end
+  for _, e in ipairs(m.exts) do if e.deserialize then return true end end
   return false
 end
 
---- Whether stores need lifecycle.store.
-function lifecycle.stores(m)
+-- Whether stores need lifecycle.store.
+local function needs_store(m)
   if #m.auto_now > 0 or #m.auto_now_add > 0 then return true end
   for _, h in ipairs({ "before_save", "after_save", "before_delete", "after_delete" }) do
     if #m.hooks[h] > 0 then return true end
   end
-  for _, e in ipairs(exts(m)) do if e.serialize or e.validate then return true end end
+  for _, e in ipairs(m.exts) do if e.serialize or e.validate then return true end end
   return false
 end
+
+--- Works out, once per change of hooks or backend, which extensions apply
+--- and whether stores and loads need the lifecycle.
+function lifecycle.refresh(m)
+  m.exts = lifecycle.extensions_for(m, m.class.model_backend)
+  m.needs_store = needs_store(m)
+  m.needs_load = needs_load(m)
+end
+
+function lifecycle.loads(m) return m.needs_load end
+function lifecycle.stores(m) return m.needs_store end
 
 --- Many records at once, all or nothing: hooks for each, one batch write.
 function lifecycle.store_many(m, list, mode)

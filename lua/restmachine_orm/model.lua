@@ -120,6 +120,7 @@ end
 -- extensions or query filters are declared. Run again when hooks are
 -- added or the backend changes.
 local function install_paths(m, funcs, fast, methods)
+  lifecycle.refresh(m)
   local stores, loads = lifecycle.stores(m), lifecycle.loads(m)
   local filtered = #m.query_filters > 0
   methods.save = stores and function(u) return lifecycle.save(m, u) end or core.save

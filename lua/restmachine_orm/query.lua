@@ -32,7 +32,7 @@ function Query.new(m)
       errors.raise("ConfigurationError", m.name .. ": a query filter must return a query", nil, 3)
     end
   end
-  for _, e in ipairs(lifecycle.extensions_for(m, m.class.model_backend)) do
+  for _, e in ipairs(m.exts) do
     if e.modify_query then
       q = e.modify_query(q)
       if getmetatable(q) ~= Query then
