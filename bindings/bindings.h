@@ -15,6 +15,7 @@
 #define RM_MODEL_MT "restmachine_orm.ModelCore"
 #define RM_NODE_MT "restmachine_orm.Node"
 #define RM_ERROR_MT "restmachine_orm.Error" /* set by errors.lua */
+#define RM_JSONBOX_MT "restmachine_orm.JsonBox"
 
 /* A backend's engine store. */
 typedef struct l_store {
@@ -67,6 +68,28 @@ typedef struct l_node {
   rm_node *node;
 } l_node;
 
+/* json.c */
+/* orm.null, the JSON null inside json values: [-0, +1]. */
+void rml_pushnull(lua_State *L);
+int rml_isnull(lua_State *L, int idx);
+/* Encodes the Lua value at idx for json field `field` of s into a buffer
+ * pushed on the stack ([-0, +1]; nil is pushed when the value is nil or
+ * orm.null, which make the field nil). *out points into the buffer, which
+ * must stay on the stack while *out is used. A value that is not JSON
+ * adds a "json" rule to d and returns -1. */
+int rml_tojson(lua_State *L, int idx, const rm_schema *s, int field,
+               rm_value *out, rm_diag *d);
+/* Pushes a fresh Lua value built from an encoded json value. */
+void rml_pushjson(lua_State *L, const unsigned char *p);
+/* The Lua value at idx for field `field` as an engine value: rml_tovalue,
+ * or for json fields rml_tojson, which pushes its buffer: [-0, +(0|1)].
+ * Returns -1 when a json value was refused (d says why). */
+int rml_tofield(lua_State *L, int idx, const rm_schema *s, int field,
+                rm_value *out, rm_diag *d);
+
+/* jsontext.c */
+void rml_open_jsontext(lua_State *L);
+
 /* convert.c */
 rm_value rml_tovalue(lua_State *L, int idx);
 void rml_pushvalue(lua_State *L, const rm_value *v);
@@ -80,6 +103,13 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
                               const unsigned char *data, size_t size,
                               int persisted);
 l_instance *rml_checkinstance(lua_State *L, int idx);
+/* Builds a validated, unsaved instance of the model at `model` from the
+ * spec table at `spec` (defaults, unknown keys, every rule), adding to the
+ * broken rules d holds already; raises them all at once. With
+ * null_is_nil, orm.null in spec is a nil given on purpose (from_json).
+ * Leaves the instance on the stack. */
+l_instance *rml_build_instance(lua_State *L, int model, int spec, rm_diag *d,
+                               int null_is_nil);
 /* Limits the instance at idx to the fields of the mask string at
  * mask_idx (select()). */
 void rml_set_mask(lua_State *L, int idx, int mask_idx);

@@ -31,6 +31,16 @@ rm_value rml_tovalue(lua_State *L, int idx) {
   }
 }
 
+int rml_tofield(lua_State *L, int idx, const rm_schema *s, int field,
+                rm_value *out, rm_diag *d) {
+  if (rm_field_type(s, field) == RM_T_JSON)
+    return rml_tojson(L, idx, s, field, out, d);
+  *out = rml_tovalue(L, idx);
+  return 0;
+}
+
+/* json values become fresh tables (rml_pushjson): the encoding they are
+ * read from must stay valid while they are built. */
 void rml_pushvalue(lua_State *L, const rm_value *v) {
   switch (v->tag) {
     case RM_V_FALSE: lua_pushboolean(L, 0); break;
@@ -38,6 +48,7 @@ void rml_pushvalue(lua_State *L, const rm_value *v) {
     case RM_V_INT: lua_pushinteger(L, v->u.i); break;
     case RM_V_FLOAT: lua_pushnumber(L, v->u.f); break;
     case RM_V_STR: lua_pushlstring(L, v->u.s.ptr, v->u.s.len); break;
+    case RM_V_JSON: rml_pushjson(L, (const unsigned char *)v->u.s.ptr); break;
     default: lua_pushnil(L); break;
   }
 }

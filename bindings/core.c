@@ -77,5 +77,6 @@ int luaopen_restmachine_orm_core(lua_State *L) {
   rml_open_node(L);
   rml_open_run(L);
   rml_open_instance_state(L);
+  rml_open_jsontext(L);
   return 1;
 }

@@ -68,8 +68,8 @@ static void assign(lua_State *L, l_instance *u, int field, int value) {
   size_t size;
   rm_diag_init(&d);
   rm_record_get_all(u->schema, u->data, vals);
-  vals[field] = rml_tovalue(L, value);
-  if (rm_field_validate(u->schema, field, &vals[field], &d) < 0)
+  if (rml_tofield(L, value, u->schema, field, &vals[field], &d) < 0 ||
+      rm_field_validate(u->schema, field, &vals[field], &d) < 0)
     rml_raise(L, &d);
   check_key_change(L, u, field, &vals[field]);
   size = rm_record_encoded_size(u->schema, vals);
@@ -120,8 +120,16 @@ static void add_quoted(luaL_Buffer *b, const char *s, size_t len) {
   luaL_addchar(b, '"');
 }
 
+/* Appends a json value as compact JSON text. */
+static void add_json(luaL_Buffer *b, const rm_value *v) {
+  const unsigned char *p = (const unsigned char *)v->u.s.ptr;
+  size_t n = rm_json_text(p, NULL);
+  rm_json_text(p, luaL_prepbuffsize(b, n));
+  luaL_addsize(b, n);
+}
+
 /* Appends a value as Lua source would show it; strings and datetimes
- * quoted. */
+ * quoted, json values as JSON text. */
 static void add_value(lua_State *L, luaL_Buffer *b, const l_instance *u,
                       int field) {
   rm_value v;
@@ -131,6 +139,9 @@ static void add_value(lua_State *L, luaL_Buffer *b, const l_instance *u,
   switch (v.tag) {
     case RM_V_STR:
       add_quoted(b, v.u.s.ptr, v.u.s.len);
+      return;
+    case RM_V_JSON:
+      add_json(b, &v);
       return;
     case RM_V_FLOAT:
     case RM_V_INT:

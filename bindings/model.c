@@ -3,6 +3,7 @@
  * defaults), building validated instances, and the writes and key lookups
  * that go straight to the engine.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "bindings.h"
@@ -23,7 +24,7 @@ static int model_gc(lua_State *L) {
 static const struct { const char *name; rm_ftype type; } type_names[] = {
   {"string", RM_T_STRING}, {"bytes", RM_T_BYTES}, {"integer", RM_T_INTEGER},
   {"number", RM_T_NUMBER}, {"boolean", RM_T_BOOLEAN},
-  {"datetime", RM_T_DATETIME}
+  {"datetime", RM_T_DATETIME}, {"json", RM_T_JSON}
 };
 
 static int parse_type(const char *name, rm_ftype *out) {
@@ -51,8 +52,20 @@ static int64_t opt_length(lua_State *L, int desc, const char *key) {
   return n;
 }
 
-/* Applies gt/ge/lt/le, lengths and choices of the field description at
- * `desc` to field i. */
+/* The pattern option, compiled by the engine once. */
+static int add_pattern(lua_State *L, rm_schema *s, int i, int desc, rm_diag *d) {
+  int rc = 0;
+  if (lua_getfield(L, desc, "pattern") == LUA_TSTRING) {
+    size_t len;
+    const char *p = lua_tolstring(L, -1, &len);
+    rc = rm_schema_set_pattern(s, i, p, len, d);
+  }
+  lua_pop(L, 1);
+  return rc;
+}
+
+/* Applies gt/ge/lt/le, lengths, choices and the pattern of the field
+ * description at `desc` to field i. */
 static int add_rules(lua_State *L, rm_schema *s, int i, int desc, rm_diag *d) {
   static const char *const bounds[] = {"gt", "ge", "lt", "le"};
   size_t b;
@@ -79,7 +92,7 @@ static int add_rules(lua_State *L, rm_schema *s, int i, int desc, rm_diag *d) {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  return 0;
+  return add_pattern(L, s, i, desc, d);
 }
 
 static int add_field(lua_State *L, rm_schema *s, int desc, rm_diag *d) {
@@ -260,14 +273,21 @@ static void check_unknown_keys(lua_State *L, int model, int spec, rm_diag *d) {
 }
 
 /* Pushes the value of each field: from spec, else its default (a function
- * default is called now). Returns how many came from spec. */
-static int push_field_values(lua_State *L, int model, int spec, int n) {
+ * default is called now). With null_is_nil (from_json), orm.null in spec
+ * stands for a nil given on purpose: the default does not apply. Returns
+ * how many came from spec. */
+static int push_field_values(lua_State *L, int model, int spec, int n,
+                             int null_is_nil) {
   int i, given = 0;
   lua_getiuservalue(L, model, MODEL_NAMES);
   lua_getiuservalue(L, model, MODEL_DEFAULTS);
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, -2 - i, i + 1);
     if (lua_rawget(L, spec) != LUA_TNIL) {
+      if (null_is_nil && rml_isnull(L, -1)) {
+        lua_pushnil(L);
+        lua_replace(L, -2);
+      }
       given++;
       continue;
     }
@@ -288,37 +308,42 @@ static int count_keys(lua_State *L, int spec) {
 }
 
 /* Validates the field values on the stack (from `first`) into vals,
- * collecting every broken rule. */
+ * collecting every broken rule. json values are encoded into buffers
+ * pushed above, which stay there while vals are used. */
 static void validate_values(lua_State *L, const rm_schema *s, int first,
                             rm_value *vals, rm_diag *d) {
   int i, n = rm_schema_nfields(s);
-  for (i = 0; i < n; i++) {
-    vals[i] = rml_tovalue(L, first + i);
-    rm_field_validate(s, i, &vals[i], d);
-  }
+  for (i = 0; i < n; i++)
+    if (rml_tofield(L, first + i, s, i, &vals[i], d) == 0)
+      rm_field_validate(s, i, &vals[i], d);
 }
 
-/* Builds an instance from the spec table at `spec`: defaults, unknown
- * keys, validation of every field. Leaves the instance on the stack. */
-static l_instance *build_instance(lua_State *L, int model, int spec) {
+l_instance *rml_build_instance(lua_State *L, int model, int spec, rm_diag *d,
+                               int null_is_nil) {
   l_model *m = lua_touserdata(L, model);
   int n = rm_schema_nfields(m->schema), top = lua_gettop(L), given;
   rm_value vals[RM_MAX_FIELDS];
-  rm_diag d;
   l_instance *u;
   size_t size;
-  luaL_checkstack(L, n + 8, "too many fields");
-  given = push_field_values(L, model, spec, n);
-  rm_diag_init(&d);
-  if (given != count_keys(L, spec)) check_unknown_keys(L, model, spec, &d);
-  validate_values(L, m->schema, top + 3, vals, &d);
-  if (d.kind != RM_OK) rml_raise(L, &d);
+  luaL_checkstack(L, 2 * n + 8, "too many fields");
+  given = push_field_values(L, model, spec, n, null_is_nil);
+  if (given != count_keys(L, spec)) check_unknown_keys(L, model, spec, d);
+  validate_values(L, m->schema, top + 3, vals, d);
+  if (d->kind != RM_OK) rml_raise(L, d);
   size = rm_record_encoded_size(m->schema, vals);
   u = rml_push_instance(L, model, NULL, size, 0);
   rm_record_encode(m->schema, vals, u->inline_data);
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
   return u;
+}
+
+/* Builds an instance from the spec table at `spec`: defaults, unknown
+ * keys, validation of every field. Leaves the instance on the stack. */
+static l_instance *build_instance(lua_State *L, int model, int spec) {
+  rm_diag d;
+  rm_diag_init(&d);
+  return rml_build_instance(L, model, spec, &d, 0);
 }
 
 /* Class functions accept both User:fn(x) and User.fn(x): the argument is
@@ -484,15 +509,83 @@ static int l_put(lua_State *L) {
 static int l_check_default(lua_State *L) {
   l_model *m = rml_checkmodel(L, 1);
   int field = (int)luaL_checkinteger(L, 2);
-  rm_value v = rml_tovalue(L, 3);
+  rm_value v;
   rm_diag d;
   luaL_argcheck(L, field >= 0 && field < rm_schema_nfields(m->schema), 2,
                 "no such field");
   rm_diag_init(&d);
-  if (rm_field_validate(m->schema, field, &v, &d) == 0) return 0;
+  lua_settop(L, 3);
+  if (rml_tofield(L, 3, m->schema, field, &v, &d) == 0 &&
+      rm_field_validate(m->schema, field, &v, &d) == 0)
+    return 0;
   return rml_raise_kind(L, RM_E_CONFIG, "%s.%s: the default value is "
                         "invalid: %s", rm_schema_name(m->schema),
                         rm_field_name(m->schema, field), d.message);
+}
+
+/* Quotes a key value for messages. */
+static void key_text(const rm_value *v, char *buf, size_t cap) {
+  if (v->tag == RM_V_STR)
+    snprintf(buf, cap, "\"%.*s%s\"", v->u.s.len > 60 ? 60 : (int)v->u.s.len,
+             v->u.s.ptr, v->u.s.len > 60 ? "..." : "");
+  else if (v->tag == RM_V_INT)
+    snprintf(buf, cap, "%lld", (long long)v->u.i);
+  else
+    snprintf(buf, cap, "%s", "nil");
+}
+
+/* The stored record with u's primary key, or NotFoundError. */
+static const rm_record *stored_record(lua_State *L, rm_table *t,
+                                      const l_instance *u) {
+  const rm_schema *s = u->schema;
+  const rm_record *r;
+  rm_value key;
+  rm_diag d;
+  char text[80];
+  rm_record_get(s, u->data, rm_schema_primary_key(s), &key);
+  rm_diag_init(&d);
+  if (rm_table_get(t, key, &r, &d) < 0) rml_raise(L, &d);
+  if (r != NULL) return r;
+  key_text(&key, text, sizeof text);
+  rml_raise_kind(L, RM_E_NOT_FOUND, "%s: no record with %s %s to reload "
+                 "(it was deleted, or never saved)", rm_schema_name(s),
+                 rm_field_name(s, rm_schema_primary_key(s)), text);
+  return NULL;
+}
+
+/* core.reload(u): replaces u's data with a copy of the stored record of
+ * its primary key, as an assignment replaces it (INST_BUFFER), and
+ * returns u, now persisted with every field loaded. The buffer is made
+ * before the copy; should a finalizer run by that allocation write to the
+ * table, the record is looked up again. */
+static int l_reload(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  const rm_record *r;
+  rm_table *t;
+  unsigned char *buf;
+  uint64_t version;
+  size_t size;
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, INST_MODEL);
+  t = rml_model_table(L, 2);
+  for (;;) {
+    r = stored_record(L, t, u);
+    version = rm_table_version(t);
+    size = rm_record_size(rm_table_schema(t), r);
+    buf = lua_newuserdatauv(L, size ? size : 1, 0);
+    if (rm_table_version(t) == version) break;
+    lua_pop(L, 1);
+  }
+  memcpy(buf, rm_record_data(r), size);
+  lua_setiuservalue(L, 1, INST_BUFFER);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, INST_MASK);
+  u->data = buf;
+  u->size = size;
+  u->mask = NULL;
+  u->persisted = 1;
+  lua_settop(L, 1);
+  return 1;
 }
 
 /* core.model_table_check(model): raises unless the model can reach its
@@ -514,6 +607,7 @@ void rml_open_model(lua_State *L) {
                                  {"save", l_save},
                                  {"delete", l_delete},
                                  {"put", l_put},
+                                 {"reload", l_reload},
                                  {NULL, NULL}};
   if (luaL_newmetatable(L, RM_MODEL_MT)) luaL_setfuncs(L, meta, 0);
   lua_pop(L, 1);

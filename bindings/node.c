@@ -111,8 +111,18 @@ static rm_node *parse_cond(lua_State *L, const rm_schema *s, rm_diag *d) {
                         luaL_typename(L, -1));
     return NULL;
   }
-  if (op == RM_OP_IN) vals = list_values(L, &n);
-  else one = rml_tovalue(L, -1);
+  if (op == RM_OP_IN) {
+    vals = list_values(L, &n);
+  } else if (rm_field_type(s, field) == RM_T_JSON &&
+             (op == RM_OP_EQ || op == RM_OP_NE)) {
+    /* Deep equality with a json value given as a Lua value. */
+    if (rml_tojson(L, -1, s, field, &one, d) < 0) {
+      lua_settop(L, top);
+      return NULL;
+    }
+  } else {
+    one = rml_tovalue(L, -1);
+  }
   node = rm_node_cond(s, field, (rm_op)op, vals, n, d);
   lua_settop(L, top);
   return node;
@@ -205,6 +215,12 @@ static int l_order_terms(lua_State *L) {
     if (field < 0) {
       rm_diag_field_error(&d, name + desc, "unknown_field",
                           "%s: order_by names an unknown field '%s'",
+                          rm_schema_name(m->schema), name + desc);
+      continue;
+    }
+    if (rm_field_type(m->schema, field) == RM_T_JSON) {
+      rm_diag_field_error(&d, name + desc, "lookup",
+                          "%s.%s: json values have no order to sort by",
                           rm_schema_name(m->schema), name + desc);
       continue;
     }

@@ -39,7 +39,12 @@ static void read_query(lua_State *L, int q, rm_query *out) {
   rm_query_init(out);
   if (lua_getfield(L, q, "node") == LUA_TUSERDATA)
     out->where = rml_checknode(L, -1)->node;
-  lua_pop(L, 1);
+  switch (lua_getfield(L, q, "identity")) {
+    case LUA_TUSERDATA: out->identity = rml_checknode(L, -1)->node; /* fall through */
+    case LUA_TBOOLEAN: out->identity_set = 1; break;
+    default: break;
+  }
+  lua_pop(L, 2);
   read_order(L, q, &out->order);
   lua_getfield(L, q, "offset_n");
   out->offset = lua_tointeger(L, -1);
@@ -176,12 +181,15 @@ static int run_delete(lua_State *L, rm_table *t, const rm_query *rq) {
 }
 
 /* The assignments of q:update{...}, validated once: fields[] and vals[]
- * (strings point into the Lua table at idx). */
+ * (strings point into the Lua table at idx, encoded json values into
+ * buffers kept in a list left on the stack: [-0, +1]). */
 static int read_assignments(lua_State *L, int idx, const rm_schema *s,
                             int *fields, rm_value *vals) {
-  int n = 0;
+  int n = 0, held;
   rm_diag d;
   rm_diag_init(&d);
+  lua_newtable(L);
+  held = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
     const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
@@ -193,8 +201,11 @@ static int read_assignments(lua_State *L, int idx, const rm_schema *s,
       rm_diag_field_error(&d, key, "readonly", "%s.%s: update cannot change "
                           "primary keys", rm_schema_name(s), key);
     } else if (n < RM_MAX_FIELDS) {
-      vals[n] = rml_tovalue(L, -1);
-      if (rm_field_validate(s, f, &vals[n], &d) == 0) fields[n++] = f;
+      int json = rm_field_type(s, f) == RM_T_JSON;
+      if (rml_tofield(L, -1, s, f, &vals[n], &d) == 0 &&
+          rm_field_validate(s, f, &vals[n], &d) == 0)
+        fields[n++] = f;
+      if (json) lua_rawseti(L, held, (lua_Integer)lua_rawlen(L, held) + 1);
     }
     lua_pop(L, 1);
   }

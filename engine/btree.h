@@ -9,6 +9,10 @@
  * the number of entries under each child. Leaves are linked both ways, so
  * a cursor steps to the next or previous entry in O(1).
  *
+ * A write that fails after some inserts undoes them with rm_btree_unput,
+ * which also gives back every node those inserts took: each node is
+ * stamped with the insert that made it.
+ *
  * Ownership: the tree owns its nodes (allocated from the rm_mem given to
  * rm_btree_init, freed by delete and rm_btree_clear). It does not own what
  * entries point to: a string key's bytes and `rec` belong to the caller
@@ -22,7 +26,7 @@
 #include "internal.h"
 
 /* Entries per leaf and children per inner node: each node is one slab
- * block of at most RM_SLAB_MAX bytes (984 and 1016 bytes on LP64). */
+ * block of at most RM_SLAB_MAX bytes (992 and 1024 bytes on LP64). */
 #define RM_BT_LEAF_MAX 24
 #define RM_BT_INNER_MAX 21
 /* Levels a tree may grow to; at the minimum fill that is far more entries
@@ -46,6 +50,7 @@ typedef struct rm_bt_leaf rm_bt_leaf;
 struct rm_bt_leaf {
   rm_bt_leaf *prev, *next;            /* neighbours in key order */
   unsigned n;                         /* entries in e[]; never 0 */
+  uint64_t gen;                       /* the insert that made it */
   rm_bt_entry e[RM_BT_LEAF_MAX];
 };
 
@@ -55,6 +60,7 @@ struct rm_bt_leaf {
  * tree's first entry. */
 typedef struct rm_bt_inner {
   unsigned n;                         /* children, at least 1 */
+  uint64_t gen;                       /* the insert that made it */
   size_t cnt[RM_BT_INNER_MAX];        /* entries under each child */
   void *child[RM_BT_INNER_MAX];       /* inner nodes or leaves */
   rm_bt_key sep[RM_BT_INNER_MAX];
@@ -67,10 +73,13 @@ struct rm_btree {
   void *root;         /* NULL when empty; a leaf when height is 1 */
   unsigned height;    /* levels, leaves included; 0 when empty */
   size_t count;
+  uint64_t gen;       /* inserts done less those unput: the number of
+                         the insert the next unput undoes, which stamped
+                         the nodes it made with it */
 };
 
 /* A position between two entries (or before the first, after the last).
- * Valid until the next insert, delete or clear on its tree
+ * Valid until the next insert, delete, unput or clear on its tree
  * (rm_btree_replace moves nothing and keeps it valid). */
 typedef struct rm_bt_iter {
   const rm_bt_leaf *leaf; /* NULL on an empty tree */
@@ -89,6 +98,20 @@ int rm_btree_insert(rm_btree *t, const rm_bt_entry *e);
 /* Removes the entry (key, seq): 1 if it was there, 0 if not. Never
  * allocates, never fails. */
 int rm_btree_delete(rm_btree *t, const rm_value *key, uint64_t seq);
+/* Undoes the last insert into t, which put (key, seq) in: removes the entry
+ * and gives back every node that insert took (a split leaf, the inner
+ * nodes split above it, a new root), so that the tree holds the nodes and
+ * the allocator the bytes they had before the insert. Entries an insert
+ * passed to a neighbouring leaf are not passed back: the tree holds the
+ * same entries in the same nodes, not necessarily spread the same way.
+ * Inserts and unputs pair up like pushes and pops: each unput undoes the
+ * latest insert not yet undone, which must be its entry, with no delete
+ * or clear since (lookups, rm_btree_replace and failed inserts are fine).
+ * Never allocates, never fails. Called otherwise, it still removes the
+ * entry and leaves a sound tree, but the nodes kept or freed, and so the
+ * bytes, are unspecified from then on; an entry not in the tree is
+ * ignored. */
+void rm_btree_unput(rm_btree *t, const rm_value *key, uint64_t seq);
 /* Points the entry (e->key, e->seq) at new memory: its key and rec become
  * e's. For a record replaced by a copy with an equal key (in the order:
  * 1 and 1.0 are equal) and the same seq, so that no entry or separator

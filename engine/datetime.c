@@ -59,8 +59,9 @@ static int expect(const char *s, size_t len, size_t *i, char c) {
   return 0;
 }
 
-/* Fraction of a second after '.', rounded to microseconds. */
-static int fraction(const char *s, size_t len, size_t *i, double *out) {
+/* Fraction of a second after '.', rounded to microseconds (0 to
+ * 1000000). */
+static int fraction(const char *s, size_t len, size_t *i, int64_t *out) {
   int64_t micros = 0;
   int n = 0, round_up = 0;
   while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
@@ -71,7 +72,7 @@ static int fraction(const char *s, size_t len, size_t *i, double *out) {
   }
   if (n == 0) return -1;
   while (n < 6) { micros *= 10; n++; }
-  *out = (double)(micros + round_up) / 1e6;
+  *out = micros + round_up;
   return 0;
 }
 
@@ -96,9 +97,11 @@ static int utc_offset(const char *s, size_t len, size_t *i, int *secs) {
   return 0;
 }
 
-static int time_of_day(const char *s, size_t len, size_t *i, double *out) {
+/* Seconds of the day and microseconds. */
+static int time_of_day(const char *s, size_t len, size_t *i, int *secs,
+                       int64_t *micros) {
   int hh, mi, ss = 0;
-  double frac = 0;
+  int64_t frac = 0;
   if (digits(s, len, i, 2, &hh) < 0 || expect(s, len, i, ':') < 0 ||
       digits(s, len, i, 2, &mi) < 0)
     return -1;
@@ -111,14 +114,44 @@ static int time_of_day(const char *s, size_t len, size_t *i, double *out) {
     }
   }
   if (hh > 23 || mi > 59 || ss > 60) return -1;
-  *out = hh * 3600.0 + mi * 60.0 + ss + frac;
+  *secs = hh * 3600 + mi * 60 + ss;
+  *micros = frac;
   return 0;
+}
+
+/* Whole seconds and microseconds as epoch seconds. Every time is built
+ * this way (parsed, rounded, and by rm_datetime_now), and taken apart the
+ * same way by rm_datetime_format, so that formatting and parsing again
+ * gives back the very same double. Times before 1970 are built as the
+ * mirror image of times after it, so that -0.3 stays -0.3. */
+static double compose(int64_t secs, int64_t micros) {
+  if (micros == 0) return (double)secs;
+  if (secs >= 0) return (double)secs + (double)micros / 1e6;
+  return -((double)(-(secs + 1)) + (double)(1000000 - micros) / 1e6);
+}
+
+/* Epoch seconds taken apart into whole seconds and microseconds (rounded
+ * to the nearest). */
+static void decompose(double t, int64_t *secs, int64_t *micros) {
+  double whole = floor(t);
+  *secs = (int64_t)whole;
+  *micros = (int64_t)llround((t - whole) * 1e6);
+  if (*micros >= 1000000) {
+    (*secs)++;
+    *micros -= 1000000;
+  }
+}
+
+double rm_datetime_round(double t) {
+  int64_t secs, micros;
+  decompose(t, &secs, &micros);
+  return compose(secs, micros);
 }
 
 int rm_datetime_parse(const char *s, size_t len, double *out) {
   size_t i = 0;
-  int y, m, d, offset = 0;
-  double tod = 0;
+  int y, m, d, offset = 0, tod = 0;
+  int64_t micros = 0;
   if (digits(s, len, &i, 4, &y) < 0 || expect(s, len, &i, '-') < 0 ||
       digits(s, len, &i, 2, &m) < 0 || expect(s, len, &i, '-') < 0 ||
       digits(s, len, &i, 2, &d) < 0)
@@ -126,20 +159,18 @@ int rm_datetime_parse(const char *s, size_t len, double *out) {
   if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return -1;
   if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
     i++;
-    if (time_of_day(s, len, &i, &tod) < 0) return -1;
+    if (time_of_day(s, len, &i, &tod, &micros) < 0) return -1;
     if (utc_offset(s, len, &i, &offset) < 0) return -1;
   }
   if (i != len) return -1;
-  *out = (double)days_from_civil(y, m, d) * 86400.0 + tod - offset;
+  *out = compose(days_from_civil(y, m, d) * 86400 + tod - offset, micros);
   return 0;
 }
 
 size_t rm_datetime_format(double t, char *buf) {
-  double whole = floor(t);
-  int64_t secs = (int64_t)whole, days, rem, y;
-  int64_t micros = (int64_t)llround((t - whole) * 1e6);
+  int64_t secs, micros, days, rem, y;
   int m, d, n;
-  if (micros >= 1000000) { secs++; micros -= 1000000; }
+  decompose(t, &secs, &micros);
   days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   rem = secs - days * 86400;
   civil_from_days(days, &y, &m, &d);
@@ -159,5 +190,5 @@ int rm_datetime_valid(double t) {
 double rm_datetime_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+  return compose((int64_t)ts.tv_sec, (int64_t)(ts.tv_nsec / 1000));
 }

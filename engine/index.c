@@ -63,6 +63,19 @@ static int unchanged(const rm_table *t, int i, const rm_record *r,
   return rm_value_equal(&a.key, &b.key);
 }
 
+/* Undoes the inserts of rm_index_link for r into trees [0, n), last
+ * first: rm_btree_unput also gives back the nodes an insert split off, so
+ * that the store's bytes are as before the link. */
+static void unput_range(rm_table *t, const rm_record *r, const rm_record *old,
+                        int n) {
+  while (n-- > 0) {
+    rm_bt_entry e;
+    if (unchanged(t, n, r, old)) continue;
+    entry_of(t, n, r, &e);
+    rm_btree_unput(&t->trees[n], &e.key, e.seq);
+  }
+}
+
 int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old) {
   int i;
   for (i = 0; i < t->schema->nindexed; i++) {
@@ -70,24 +83,17 @@ int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old) {
     if (unchanged(t, i, r, old)) continue;
     entry_of(t, i, r, &e);
     if (rm_btree_insert(&t->trees[i], &e) == 0) continue;
-    while (--i >= 0) {
-      if (unchanged(t, i, r, old)) continue;
-      entry_of(t, i, r, &e);
-      rm_btree_delete(&t->trees[i], &e.key, e.seq);
-    }
+    unput_range(t, r, old, i);
     return -1;
   }
   return 0;
 }
 
+/* Only for undoing links, each tree's last insert first: records are
+ * unlinked in the reverse order of their links, with no other change to
+ * the trees in between (write.c, link_all). */
 void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old) {
-  int i;
-  for (i = 0; i < t->schema->nindexed; i++) {
-    rm_bt_entry e;
-    if (unchanged(t, i, r, old)) continue;
-    entry_of(t, i, r, &e);
-    rm_btree_delete(&t->trees[i], &e.key, e.seq);
-  }
+  unput_range(t, r, old, t->schema->nindexed);
 }
 
 void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
@@ -106,5 +112,10 @@ void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
 }
 
 void rm_index_remove(rm_table *t, const rm_record *r) {
-  rm_index_unlink(t, r, NULL);
+  int i;
+  for (i = 0; i < t->schema->nindexed; i++) {
+    rm_bt_entry e;
+    entry_of(t, i, r, &e);
+    rm_btree_delete(&t->trees[i], &e.key, e.seq);
+  }
 }

@@ -62,6 +62,22 @@ void rm_xfree(void *p);
 #define RM_BOUND_LT 0x4u
 #define RM_BOUND_LE 0x8u
 
+/* Compiled regular expressions (pattern.c, the one file that sees
+ * PCRE2). */
+typedef struct rm_pattern rm_pattern;
+
+/* Compiles src (len bytes); NULL with PCRE2's message and the offset in
+ * err when it is not a valid pattern. */
+rm_pattern *rm_pattern_compile(const char *src, size_t len, char *err,
+                               size_t cap);
+void rm_pattern_free(rm_pattern *p);
+/* 1 when the pattern matches somewhere in the valid UTF-8 text s, 0 when
+ * not, -1 when PCRE2 gave up (err says why, e.g. a match limit). */
+int rm_pattern_match(rm_pattern *p, const char *s, size_t len, char *err,
+                     size_t cap);
+/* The pattern's source text (NUL-terminated). */
+const char *rm_pattern_source(const rm_pattern *p);
+
 typedef struct rm_field {
   char *name;
   rm_ftype type;
@@ -71,6 +87,7 @@ typedef struct rm_field {
   int64_t min_len, max_len;  /* -1: none */
   rm_value *choices;         /* strings owned by the schema */
   size_t nchoices;
+  rm_pattern *pattern;       /* string fields; owned by the schema */
 } rm_field;
 
 struct rm_schema {

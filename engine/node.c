@@ -53,9 +53,13 @@ void rm_node_unref(rm_node *n) {
 }
 
 /* Which lookups a field type admits: ranges not on booleans, text lookups
- * only on string and bytes fields. */
+ * only on string and bytes fields; json fields take eq and ne (deep
+ * equality), contains (an element of an array) and isnull. */
 static int op_applies(rm_ftype type, rm_op op) {
   int text = type == RM_T_STRING || type == RM_T_BYTES;
+  if (type == RM_T_JSON)
+    return op == RM_OP_EQ || op == RM_OP_NE || op == RM_OP_CONTAINS ||
+           op == RM_OP_ISNULL;
   if (is_text_op(op)) return text;
   if (op >= RM_OP_GT && op <= RM_OP_LTE) return type != RM_T_BOOLEAN;
   return 1;
@@ -80,12 +84,32 @@ static int check_isnull(const rm_schema *s, int field, const rm_value *v,
   return -1;
 }
 
+/* `contains` on a json field looks for an element equal to a scalar. */
+static int check_element(const rm_schema *s, int field, const rm_value *v,
+                         rm_diag *d) {
+  switch (v->tag) {
+    case RM_V_STR:
+    case RM_V_INT:
+    case RM_V_TRUE:
+    case RM_V_FALSE: return 0;
+    case RM_V_FLOAT:
+      if (v->u.f == v->u.f) return 0;
+      break;
+    default: break;
+  }
+  rm_diag_field_error(d, s->fields[field].name, "type",
+                      "%s.%s: lookup contains on a json field expects a "
+                      "string, a number or a boolean", s->name,
+                      s->fields[field].name);
+  return -1;
+}
+
 /* Coerces the condition's values to the field's type; a nil value is
  * refused (conditions on nil are spelled isnull). */
-static int coerce_values(const rm_schema *s, int field, rm_value *vals,
-                         size_t n, size_t *text, rm_diag *d) {
+static int coerce_values(const rm_schema *s, int field, rm_op op,
+                         rm_value *vals, size_t n, size_t *text, rm_diag *d) {
   size_t i;
-  int rc = 0;
+  int rc = 0, element = op == RM_OP_CONTAINS && s->fields[field].type == RM_T_JSON;
   *text = 0;
   for (i = 0; i < n; i++) {
     if (vals[i].tag == RM_V_NIL) {
@@ -93,9 +117,10 @@ static int coerce_values(const rm_schema *s, int field, rm_value *vals,
                           "%s.%s: a query value cannot be nil", s->name,
                           s->fields[field].name);
       rc = -1;
-    } else if (rm_field_coerce(s, field, &vals[i], d) < 0) {
+    } else if (element ? check_element(s, field, &vals[i], d) < 0
+                       : rm_field_coerce(s, field, &vals[i], d) < 0) {
       rc = -1;
-    } else if (vals[i].tag == RM_V_STR) {
+    } else if (vals[i].tag == RM_V_STR || vals[i].tag == RM_V_JSON) {
       *text += vals[i].u.s.len;
     }
   }
@@ -130,7 +155,7 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
   text = 0;
   if (check_op(s, field, op, d) == 0 &&
       (op == RM_OP_ISNULL ? check_isnull(s, field, &tmp[0], d)
-                          : coerce_values(s, field, tmp, n, &text, d)) == 0) {
+                          : coerce_values(s, field, op, tmp, n, &text, d)) == 0) {
     if (op == RM_OP_IN) n = distinct_values(tmp, n);
     node = alloc_node(RM_N_COND, n * sizeof *tmp + text, d);
   }
@@ -141,7 +166,7 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
     p = (char *)&node->vals[n];
     for (i = 0; i < n; i++) {
       node->vals[i] = tmp[i];
-      if (tmp[i].tag != RM_V_STR) continue;
+      if (tmp[i].tag != RM_V_STR && tmp[i].tag != RM_V_JSON) continue;
       if (tmp[i].u.s.len) memcpy(p, tmp[i].u.s.ptr, tmp[i].u.s.len);
       node->vals[i].u.s.ptr = p;
       p += tmp[i].u.s.len;
@@ -225,6 +250,8 @@ static int cond_holds(const rm_node *n, const rm_value *v) {
   int c;
   if (n->op == RM_OP_ISNULL) return (v->tag == RM_V_NIL) == (n->vals[0].tag == RM_V_TRUE);
   if (v->tag == RM_V_NIL) return n->op == RM_OP_NE;
+  if (v->tag == RM_V_JSON && n->op == RM_OP_CONTAINS)
+    return rm_json_contains((const unsigned char *)v->u.s.ptr, &n->vals[0]);
   if (is_text_op(n->op)) return text_holds(n->op, v, &n->vals[0]);
   switch (n->op) {
     case RM_OP_EQ: return rm_value_equal(v, &n->vals[0]);
@@ -258,7 +285,7 @@ uint64_t rm_hash_bytes(const void *p, size_t len, uint64_t h) {
 static uint64_t hash_value(const rm_value *v, uint64_t h) {
   unsigned char tag = (unsigned char)v->tag;
   h = rm_hash_bytes(&tag, 1, h);
-  if (v->tag == RM_V_STR) {
+  if (v->tag == RM_V_STR || v->tag == RM_V_JSON) {
     h = rm_hash_bytes(&v->u.s.len, sizeof v->u.s.len, h);
     return rm_hash_bytes(v->u.s.ptr, v->u.s.len, h);
   }

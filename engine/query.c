@@ -319,7 +319,8 @@ uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q) {
   uint64_t h = rm_hash_bytes(t->schema->name, strlen(t->schema->name),
                              14695981039346656037ULL);
   int i;
-  if (q->where != NULL) h = rm_node_hash(q->where, h);
+  const rm_node *id = q->identity_set ? q->identity : q->where;
+  if (id != NULL) h = rm_node_hash(id, h);
   for (i = 0; i < q->order.nterms; i++) {
     int term[2];
     term[0] = q->order.field[i];

@@ -3,7 +3,7 @@
  * order a tag byte (rm_vtag) followed by its payload: nothing for nil and
  * booleans, a zigzag varint for integers (small numbers take a byte or
  * two), 8 native-order bytes for floats, a varint length and the bytes for
- * strings. Compact (the benchmark's 5-field user takes 50 bytes) and cheap
+ * strings and for encoded json values (json.c). Compact (the benchmark's 5-field user takes 50 bytes) and cheap
  * to walk for the few fields a model has. Integer varints are canonical, so
  * keys hash by their encoded bytes.
  */
@@ -57,7 +57,8 @@ static size_t value_size(const rm_value *v) {
   switch (v->tag) {
     case RM_V_INT: return 1 + varint_size(zigzag(v->u.i));
     case RM_V_FLOAT: return 9;
-    case RM_V_STR: return 1 + varint_size(v->u.s.len) + v->u.s.len;
+    case RM_V_STR:
+    case RM_V_JSON: return 1 + varint_size(v->u.s.len) + v->u.s.len;
     default: return 1;
   }
 }
@@ -73,7 +74,7 @@ size_t rm_value_encode(const rm_value *v, unsigned char *out) {
   } else if (v->tag == RM_V_FLOAT) {
     memcpy(p, &v->u, 8);
     p += 8;
-  } else if (v->tag == RM_V_STR) {
+  } else if (v->tag == RM_V_STR || v->tag == RM_V_JSON) {
     p = put_varint(p, v->u.s.len);
     if (v->u.s.len) memcpy(p, v->u.s.ptr, v->u.s.len);
     p += v->u.s.len;
@@ -102,7 +103,7 @@ static const unsigned char *get_varint_checked(const unsigned char *p,
 const unsigned char *rm_value_decode(const unsigned char *p,
                                      const unsigned char *end, rm_value *out) {
   uint64_t u;
-  if (p >= end || *p > RM_V_STR) return NULL;
+  if (p >= end || *p == RM_V_OTHER || *p > RM_V_JSON) return NULL;
   out->tag = (rm_vtag)*p++;
   out->u.i = 0;
   switch (out->tag) {
@@ -115,8 +116,11 @@ const unsigned char *rm_value_decode(const unsigned char *p,
       memcpy(&out->u.f, p, 8);
       return p + 8;
     case RM_V_STR:
+    case RM_V_JSON:
       if ((p = get_varint_checked(p, end, &u)) == NULL) return NULL;
       if (u > (uint64_t)(end - p)) return NULL;
+      if (out->tag == RM_V_JSON && rm_json_check(p, (size_t)u, NULL, 0) < 0)
+        return NULL;
       out->u.s.ptr = (const char *)p;
       out->u.s.len = (size_t)u;
       return p + u;
@@ -146,7 +150,7 @@ static const unsigned char *skip_to(const unsigned char *p, int field) {
       while (*p++ & 0x80) {}
     } else if (tag == RM_V_FLOAT) {
       p += 8;
-    } else if (tag == RM_V_STR) {
+    } else if (tag == RM_V_STR || tag == RM_V_JSON) {
       size_t len;
       p = get_length(p, &len);
       p += len;
@@ -168,7 +172,7 @@ static const unsigned char *decode(const unsigned char *p, rm_value *out) {
     memcpy(&out->u, p, 8);
     return p + 8;
   }
-  if (out->tag == RM_V_STR) {
+  if (out->tag == RM_V_STR || out->tag == RM_V_JSON) {
     size_t len;
     p = get_length(p, &len);
     out->u.s.ptr = (const char *)p;
@@ -209,6 +213,7 @@ rm_keybytes rm_record_key(const rm_schema *s, const unsigned char *data,
       k.len = 8;
       break;
     case RM_V_STR:
+    case RM_V_JSON:
       k.ptr = get_length(p + 1, &k.len);
       break;
     default: /* booleans key by their tag byte, as rm_value_key does */

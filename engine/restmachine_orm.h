@@ -34,7 +34,8 @@ typedef enum rm_ftype {
   RM_T_INTEGER,    /* int64 */
   RM_T_NUMBER,     /* int64 or double, kept as given */
   RM_T_BOOLEAN,
-  RM_T_DATETIME    /* epoch seconds (double, UTC) */
+  RM_T_DATETIME,   /* epoch seconds (double, UTC) */
+  RM_T_JSON        /* a JSON value, stored encoded (see "json values") */
 } rm_ftype;
 
 /* What a value holds. RM_V_OTHER stands for a host value the engine cannot
@@ -47,7 +48,8 @@ typedef enum rm_vtag {
   RM_V_INT = 3,
   RM_V_FLOAT = 4,
   RM_V_STR = 5,
-  RM_V_OTHER = 6
+  RM_V_OTHER = 6,
+  RM_V_JSON = 7   /* an encoded json value: u.s holds its bytes */
 } rm_vtag;
 
 typedef struct rm_value {
@@ -55,7 +57,7 @@ typedef struct rm_value {
   union {
     int64_t i;
     double f;
-    struct { const char *ptr; size_t len; } s;
+    struct { const char *ptr; size_t len; } s; /* RM_V_STR, RM_V_JSON */
     const char *type_name; /* RM_V_OTHER */
   } u;
 } rm_value;
@@ -65,12 +67,15 @@ rm_value rm_bool(int b);
 rm_value rm_int(int64_t i);
 rm_value rm_float(double f);
 rm_value rm_str(const char *ptr, size_t len);
+/* An encoded json value (rm_json_*), borrowed like a string. */
+rm_value rm_json(const unsigned char *ptr, size_t len);
 
 /* The order queries use for two non-nil values of one field: numbers
  * numerically (integers and floats compared exactly), strings bytewise,
  * false < true. Returns <0, 0 or >0. */
 int rm_value_compare(const rm_value *a, const rm_value *b);
-/* Equality in that order; nil equals only nil. */
+/* Equality in that order; nil equals only nil. Two json values are equal
+ * when they are deeply equal (rm_json_equal). */
 int rm_value_equal(const rm_value *a, const rm_value *b);
 
 /* ----------------------------------------------------------- diagnostics */
@@ -134,6 +139,17 @@ int rm_schema_set_length(rm_schema *s, int field, int64_t min_len,
                          int64_t max_len, rm_diag *d);
 /* Adds one allowed value (copied) to the field's choices. */
 int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d);
+/* A regular expression (PCRE2 syntax, UTF mode, Unicode classes: Python's
+ * `re` on str) that string values of the field must match somewhere
+ * (search, not full match: anchor with ^ and $). Compiled once here; a bad
+ * pattern fails with RM_E_CONFIG giving PCRE2's message and offset. The
+ * schema owns the compiled pattern. Only on string fields. */
+int rm_schema_set_pattern(rm_schema *s, int field, const char *pattern,
+                          size_t len, rm_diag *d);
+/* json fields take no bounds, choices or pattern, and cannot be primary
+ * key, unique or indexed (RM_E_CONFIG). min_length/max_length on a json
+ * field count the elements of an array; a json value that is not an
+ * array then breaks the field's "type" rule. */
 /* Checks the whole declaration (one primary key...). After this the
  * schema must not be changed. */
 int rm_schema_finish(rm_schema *s, rm_diag *d);
@@ -305,6 +321,10 @@ typedef struct rm_position {
  * start), skipping `offset`, at most `limit` (-1: no limit). */
 typedef struct rm_query {
   const rm_node *where;
+  /* What cursors identify the query by, when set: `where` without the
+   * conditions that change from run to run (a clock-based filter). */
+  int identity_set;
+  const rm_node *identity;
   rm_order order;
   const rm_position *after;
   int64_t offset;
@@ -373,11 +393,90 @@ size_t rm_datetime_format(double t, char *buf);
 /* 1 when t is a time rm_datetime_format can write: finite, in years 1 to
  * 9999. */
 int rm_datetime_valid(double t);
+/* t rounded to the microsecond, as datetime fields store it: the double
+ * that formatting t and parsing the text gives back. */
+double rm_datetime_round(double t);
 /* Current time, epoch seconds with sub-second precision. */
 double rm_datetime_now(void);
 
 /* Returns 1 when the bytes are valid UTF-8; *chars gets the character
  * count. */
 int rm_utf8_check(const char *s, size_t len, size_t *chars);
+
+/* ------------------------------------------------------------ json values */
+
+/* A json field stores a deep copy of its value in this encoding (json.c),
+ * and records hold it like a string (tag, varint length, the bytes). A
+ * value is a tag byte (rm_jtag) and its payload:
+ *
+ *   RM_J_NULL, RM_J_FALSE, RM_J_TRUE   nothing
+ *   RM_J_INT     an int64 as a zigzag varint (LEB128, 1 to 10 bytes)
+ *   RM_J_FLOAT   a finite double, 8 bytes in native order
+ *   RM_J_STR     varint byte length, then the UTF-8 bytes
+ *   RM_J_ARRAY   varint element count, then the elements
+ *   RM_J_OBJECT  varint pair count, then per pair: varint key length, the
+ *                key's UTF-8 bytes, the value. Keys are distinct; their
+ *                order is kept (equality ignores it).
+ *
+ * At most RM_JSON_MAX_DEPTH arrays and objects nest. Integers and floats
+ * stay apart (1 and 1.0 are encoded differently) but compare equal. The
+ * functions below other than rm_json_check expect a checked encoding, as
+ * rm_field_coerce makes sure every stored one is. */
+#define RM_JSON_MAX_DEPTH 64
+/* The most bytes rm_json_put and rm_json_put_key write. */
+#define RM_JSON_HEAD_MAX 11
+
+typedef enum rm_jtag {
+  RM_J_NULL = 0, RM_J_FALSE, RM_J_TRUE, RM_J_INT, RM_J_FLOAT, RM_J_STR,
+  RM_J_ARRAY, RM_J_OBJECT
+} rm_jtag;
+
+/* One value's head, as written and read. */
+typedef struct rm_json_item {
+  rm_jtag tag;
+  int64_t i;      /* RM_J_INT */
+  double f;       /* RM_J_FLOAT */
+  const char *s;  /* RM_J_STR (read): the bytes, inside the encoding */
+  size_t n;       /* RM_J_STR: byte length; RM_J_ARRAY: elements;
+                     RM_J_OBJECT: pairs */
+} rm_json_item;
+
+/* Writes an item: a scalar whole, a string's tag and length (the caller
+ * copies the n bytes after them), an array's or object's tag and count
+ * (the elements or pairs follow). Returns the bytes written. */
+size_t rm_json_put(unsigned char *out, const rm_json_item *it);
+/* Writes an object key's length; its bytes follow. */
+size_t rm_json_put_key(unsigned char *out, size_t len);
+
+/* Reads the item at p. Returns where the next thing starts: after a
+ * scalar or a string's bytes, or the first element (first key) of an
+ * array (object). */
+const unsigned char *rm_json_get(const unsigned char *p, rm_json_item *it);
+/* Reads an object key at p; returns where its value starts. */
+const unsigned char *rm_json_get_key(const unsigned char *p, const char **key,
+                                     size_t *len);
+/* The position after the whole value at p. */
+const unsigned char *rm_json_skip(const unsigned char *p);
+
+/* 0 when [p, p + len) is exactly one well-formed value: known tags, whole
+ * lengths, finite floats, valid UTF-8 strings and keys, nesting within
+ * RM_JSON_MAX_DEPTH. Otherwise -1, with a reason written to why (cap
+ * bytes, may be NULL). */
+int rm_json_check(const unsigned char *p, size_t len, char *why, size_t cap);
+/* Deep equality: numbers by value (1 == 1.0), objects whatever their key
+ * order. */
+int rm_json_equal(const unsigned char *a, const unsigned char *b);
+/* True when the value is an array with an element equal to the scalar v
+ * (a string, a number or a boolean; 1 matches 1.0). */
+int rm_json_contains(const unsigned char *p, const rm_value *v);
+/* The element count of an array, or -1 when the value is not an array. */
+int64_t rm_json_array_length(const unsigned char *p);
+/* Writes the value as compact JSON text (floats in the fewest digits that
+ * read back exactly) to out, or only measures it when out is NULL.
+ * Returns the length; no NUL is added. */
+size_t rm_json_text(const unsigned char *p, char *out);
+/* The fewest significant digits (15, 16 or 17) with which "%.*g" writes f
+ * so that it reads back exactly. */
+int rm_float_digits(double f);
 
 #endif

@@ -35,6 +35,7 @@ static void free_field(rm_field *f) {
   for (i = 0; i < f->nchoices; i++)
     if (f->choices[i].tag == RM_V_STR) rm_xfree((void *)f->choices[i].u.s.ptr);
   rm_xfree(f->choices);
+  rm_pattern_free(f->pattern);
   rm_xfree(f->name);
 }
 
@@ -54,6 +55,7 @@ const char *rm_ftype_name(rm_ftype t) {
     case RM_T_NUMBER: return "number";
     case RM_T_BOOLEAN: return "boolean";
     case RM_T_DATETIME: return "datetime";
+    case RM_T_JSON: return "json";
   }
   return "unknown";
 }
@@ -68,6 +70,13 @@ int rm_schema_add_field(rm_schema *s, const char *name, rm_ftype type,
   }
   if (rm_schema_find(s, name, strlen(name)) >= 0) {
     rm_diag_set(d, RM_E_CONFIG, "%s.%s: field declared twice", s->name, name);
+    return -1;
+  }
+  /* json values have no identity to hash or order to index by. */
+  if (type == RM_T_JSON && (flags & (RM_F_PRIMARY_KEY | RM_F_UNIQUE | RM_F_INDEX))) {
+    rm_diag_set(d, RM_E_CONFIG,
+                "%s.%s: a json field cannot be a primary key, unique or "
+                "indexed", s->name, name);
     return -1;
   }
   f = &s->fields[s->nfields];
@@ -88,7 +97,7 @@ static int is_numeric_type(rm_ftype t) {
 }
 
 static int is_length_type(rm_ftype t) {
-  return t == RM_T_STRING || t == RM_T_BYTES;
+  return t == RM_T_STRING || t == RM_T_BYTES || t == RM_T_JSON;
 }
 
 int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
@@ -125,8 +134,8 @@ int rm_schema_set_length(rm_schema *s, int field, int64_t min_len,
   rm_field *f = &s->fields[field];
   if (!is_length_type(f->type)) {
     rm_diag_set(d, RM_E_CONFIG,
-                "%s.%s: min_length/max_length apply to string and bytes "
-                "fields, not %s", s->name, f->name, rm_ftype_name(f->type));
+                "%s.%s: min_length/max_length apply to string, bytes and "
+                "json fields, not %s", s->name, f->name, rm_ftype_name(f->type));
     return -1;
   }
   if (min_len < -1 || max_len < -1 || (max_len >= 0 && min_len > max_len)) {
@@ -145,6 +154,11 @@ int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d) {
   rm_value *grown;
   rm_diag tmp;
   rm_diag_init(&tmp);
+  if (f->type == RM_T_JSON) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: choices do not apply to json fields",
+                s->name, f->name);
+    return -1;
+  }
   if (v.tag == RM_V_NIL || rm_field_coerce(s, field, &v, &tmp) < 0) {
     rm_diag_set(d, RM_E_CONFIG, "%s.%s: every choice must be a %s value",
                 s->name, f->name, rm_ftype_name(f->type));
@@ -163,6 +177,28 @@ int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d) {
 oom:
   rm_diag_set(d, RM_E_MEMORY, "%s.%s: out of memory", s->name, f->name);
   return -1;
+}
+
+int rm_schema_set_pattern(rm_schema *s, int field, const char *pattern,
+                          size_t len, rm_diag *d) {
+  rm_field *f = &s->fields[field];
+  rm_pattern *p;
+  char err[200];
+  if (f->type != RM_T_STRING) {
+    rm_diag_set(d, RM_E_CONFIG,
+                "%s.%s: option pattern applies to string fields, not %s",
+                s->name, f->name, rm_ftype_name(f->type));
+    return -1;
+  }
+  p = rm_pattern_compile(pattern, len, err, sizeof err);
+  if (p == NULL) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: invalid pattern '%.*s': %s", s->name,
+                f->name, len > 80 ? 80 : (int)len, pattern, err);
+    return -1;
+  }
+  rm_pattern_free(f->pattern);
+  f->pattern = p;
+  return 0;
 }
 
 /* A primary key is hashed by bytes inside the record, so it must have one
@@ -228,11 +264,12 @@ const char *rm_field_name(const rm_schema *s, int i) { return s->fields[i].name;
 rm_ftype rm_field_type(const rm_schema *s, int i) { return s->fields[i].type; }
 unsigned rm_field_flags(const rm_schema *s, int i) { return s->fields[i].flags; }
 
+/* Lengths first: name may hold NUL bytes (a Lua key, a JSON key). */
 int rm_schema_find(const rm_schema *s, const char *name, size_t len) {
   int i;
   for (i = 0; i < s->nfields; i++) {
     const char *fn = s->fields[i].name;
-    if (strncmp(fn, name, len) == 0 && fn[len] == '\0') return i;
+    if (strlen(fn) == len && memcmp(fn, name, len) == 0) return i;
   }
   return -1;
 }

@@ -24,6 +24,7 @@ static void describe(const rm_value *v, char *buf, size_t cap) {
       break;
     }
     case RM_V_OTHER: snprintf(buf, cap, "%s", v->u.type_name); break;
+    case RM_V_JSON: snprintf(buf, cap, "a json value"); break;
   }
 }
 
@@ -64,7 +65,12 @@ static int coerce_datetime(const rm_schema *s, const rm_field *f,
   if (v->tag == RM_V_FLOAT) {
     if (v->u.f != v->u.f) return nan_error(s, f, d);
     if (v->u.f == 0) v->u.f = 0.0; /* no -0.0 */
-    if (rm_datetime_valid(v->u.f)) return 0;
+    /* Microseconds are kept, and stored times are those that ISO text
+     * gives back exactly (to_json, then from_json). */
+    if (rm_datetime_valid(v->u.f)) {
+      v->u.f = rm_datetime_round(v->u.f);
+      if (rm_datetime_valid(v->u.f)) return 0;
+    }
     rm_diag_field_error(d, f->name, "range",
                         "%s.%s: %g is outside the years 1 to 9999", s->name,
                         f->name, v->u.f);
@@ -79,6 +85,20 @@ static int coerce_datetime(const rm_schema *s, const rm_field *f,
     return -1;
   }
   return type_error(s, f, v, d);
+}
+
+/* Encoded json comes from the bindings or a C host: it is checked whole
+ * before anything stores or walks it. */
+static int coerce_json(const rm_schema *s, const rm_field *f,
+                       const rm_value *v, rm_diag *d) {
+  char why[80];
+  if (v->tag != RM_V_JSON) return type_error(s, f, v, d);
+  if (rm_json_check((const unsigned char *)v->u.s.ptr, v->u.s.len, why,
+                    sizeof why) == 0)
+    return 0;
+  rm_diag_field_error(d, f->name, "json", "%s.%s: invalid json encoding (%s)",
+                      s->name, f->name, why);
+  return -1;
 }
 
 int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
@@ -99,6 +119,8 @@ int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
                                                          : type_error(s, f, v, d);
     case RM_T_DATETIME:
       return coerce_datetime(s, f, v, d);
+    case RM_T_JSON:
+      return coerce_json(s, f, v, d);
   }
   return type_error(s, f, v, d);
 }
@@ -148,6 +170,24 @@ static const char *plural(int64_t n, const char *one, const char *many) {
   return n == 1 ? one : many;
 }
 
+/* The pattern is searched in the (valid UTF-8) text. */
+static int check_pattern(const rm_schema *s, const rm_field *f,
+                         const rm_value *v, rm_diag *d) {
+  char err[120];
+  const char *src = rm_pattern_source(f->pattern);
+  int rc = rm_pattern_match(f->pattern, v->u.s.ptr, v->u.s.len, err, sizeof err);
+  if (rc == 1) return 0;
+  if (rc == 0)
+    rm_diag_field_error(d, f->name, "pattern",
+                        "%s.%s: does not match the pattern '%.60s%s'", s->name,
+                        f->name, src, strlen(src) > 60 ? "..." : "");
+  else
+    rm_diag_field_error(d, f->name, "pattern",
+                        "%s.%s: the pattern could not be matched: %s",
+                        s->name, f->name, err);
+  return 1;
+}
+
 static int check_text(const rm_schema *s, const rm_field *f,
                       const rm_value *v, rm_diag *d) {
   size_t n = v->u.s.len;
@@ -171,6 +211,39 @@ static int check_text(const rm_schema *s, const rm_field *f,
                         s->name, f->name, (long long)f->max_len,
                         chars ? plural(f->max_len, "character", "characters")
                               : plural(f->max_len, "byte", "bytes"), n);
+    broken++;
+  }
+  if (f->pattern != NULL) broken += check_pattern(s, f, v, d);
+  return broken;
+}
+
+/* json fields with min_length/max_length hold arrays, counted by
+ * elements. */
+static int check_json(const rm_schema *s, const rm_field *f,
+                      const rm_value *v, rm_diag *d) {
+  int64_t n;
+  int broken = 0;
+  if (f->min_len < 0 && f->max_len < 0) return 0;
+  n = rm_json_array_length((const unsigned char *)v->u.s.ptr);
+  if (n < 0) {
+    rm_diag_field_error(d, f->name, "type",
+                        "%s.%s: expected a json array (the field has a "
+                        "length limit), got another json value",
+                        s->name, f->name);
+    return 1;
+  }
+  if (f->min_len >= 0 && n < f->min_len) {
+    rm_diag_field_error(d, f->name, "min_length",
+                        "%s.%s: must have at least %lld %s, got %lld",
+                        s->name, f->name, (long long)f->min_len,
+                        plural(f->min_len, "element", "elements"), (long long)n);
+    broken++;
+  }
+  if (f->max_len >= 0 && n > f->max_len) {
+    rm_diag_field_error(d, f->name, "max_length",
+                        "%s.%s: must have at most %lld %s, got %lld",
+                        s->name, f->name, (long long)f->max_len,
+                        plural(f->max_len, "element", "elements"), (long long)n);
     broken++;
   }
   return broken;
@@ -209,6 +282,8 @@ int rm_field_validate(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
       broken++;
     }
     broken += check_text(s, f, v, d);
+  } else if (v->tag == RM_V_JSON) {
+    broken += check_json(s, f, v, d);
   } else if (f->bounds) {
     broken += check_bounds(s, f, v, d);
   }

@@ -43,6 +43,14 @@ rm_value rm_str(const char *ptr, size_t len) {
   return v;
 }
 
+rm_value rm_json(const unsigned char *ptr, size_t len) {
+  rm_value v;
+  v.tag = RM_V_JSON;
+  v.u.s.ptr = (const char *)ptr;
+  v.u.s.len = len;
+  return v;
+}
+
 static int is_number(const rm_value *v) {
   return v->tag == RM_V_INT || v->tag == RM_V_FLOAT;
 }
@@ -81,15 +89,23 @@ static int cmp_strings(const rm_value *a, const rm_value *b) {
 }
 
 /* Values of one field are always of one kind (numbers, strings or
- * booleans); mixed kinds sort by kind so the order stays total. */
+ * booleans); mixed kinds sort by kind so the order stays total. json
+ * values are never sorted by queries; they order by their encoded bytes
+ * only to keep the order total. */
 int rm_value_compare(const rm_value *a, const rm_value *b) {
   if (is_number(a) && is_number(b)) return cmp_numbers(a, b);
-  if (a->tag == RM_V_STR && b->tag == RM_V_STR) return cmp_strings(a, b);
+  if ((a->tag == RM_V_STR && b->tag == RM_V_STR) ||
+      (a->tag == RM_V_JSON && b->tag == RM_V_JSON))
+    return cmp_strings(a, b);
   return cmp_int(a->tag, b->tag);
 }
 
 int rm_value_equal(const rm_value *a, const rm_value *b) {
   if (a->tag == RM_V_NIL || b->tag == RM_V_NIL) return a->tag == b->tag;
+  if (a->tag == RM_V_JSON || b->tag == RM_V_JSON)
+    return a->tag == b->tag &&
+           rm_json_equal((const unsigned char *)a->u.s.ptr,
+                         (const unsigned char *)b->u.s.ptr);
   return rm_value_compare(a, b) == 0;
 }
 
@@ -114,6 +130,7 @@ rm_keybytes rm_value_key(const rm_value *v, unsigned char *scratch) {
   rm_keybytes k;
   switch (v->tag) {
     case RM_V_STR:
+    case RM_V_JSON:
       k.ptr = v->u.s.ptr;
       k.len = v->u.s.len;
       return k;

@@ -25,4 +25,7 @@ orm.now = core.now
 --- Formats epoch seconds as ISO-8601 UTC ("2025-01-15T10:30:00Z").
 orm.isoformat = core.isoformat
 
+--- JSON null inside json field values (nil cannot live in a Lua array).
+orm.null = core.null
+
 return orm

@@ -87,6 +87,9 @@ local function lua_class_functions(m)
 
   function fn.primary_key() return m.primary_key end
 
+  -- An unsaved instance from JSON text (core/jsontext.c).
+  function fn.from_json(a, b) return core.from_json(m.core, arg(a, b)) end
+
   -- User:before_save(fn) and the other hooks: appended after those
   -- declared.
   for _, kind in ipairs(declare.HOOKS) do
@@ -122,7 +125,10 @@ end
 local function install_paths(m, funcs, fast, methods)
   lifecycle.refresh(m)
   local stores, loads = lifecycle.stores(m), lifecycle.loads(m)
+  -- Query filters and modify_query extensions apply to get as to any
+  -- query, so get goes through a query then.
   local filtered = #m.query_filters > 0
+  for _, e in ipairs(m.exts) do filtered = filtered or e.modify_query ~= nil end
   methods.save = stores and function(u) return lifecycle.save(m, u) end or core.save
   methods.delete = stores and function(u) return lifecycle.delete(m, u) end or core.delete
   local cls = m.class
@@ -166,6 +172,7 @@ function M.Model(name, spec)
   local methods = {
     save = core.save, delete = core.delete,
     is_persisted = core.is_persisted, to_table = core.to_table,
+    to_json = core.to_json, reload = core.reload,
   }
   for k, v in pairs(decl.methods) do methods[k] = v end
 

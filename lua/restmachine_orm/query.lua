@@ -170,6 +170,7 @@ local function engine_query(q, conds)
     node = node and core.node_and(node, fnode) or fnode
   end
   rq.node = node
+  rq.identity = q.node -- cursors identify the query without its filters (false: none)
   return rq
 end
 
@@ -209,16 +210,18 @@ local function filtered_page(q, rq, fns)
   local want, page = q.limit_n, {}
   local cur = rq.cursor_text
   local chunk = want and math.max(want, 1) or 256
-  local first = true
+  -- The offset counts filtered records, on the first page only.
+  local skip = cur == nil and q.offset_n or 0
   while true do
     local pq = {}
     for k, v in pairs(rq) do pq[k] = v end
-    pq.limit_n, pq.cursor_text = chunk, cur
-    if not first then pq.offset_n = 0 end
+    pq.limit_n, pq.cursor_text, pq.offset_n = chunk, cur, 0
     local got, next_cursor = core.run(q.m.core, pq, "page")
     for i, u in ipairs(got) do
       u = lifecycle.load(q.m, u)
-      if passes(fns, u) then
+      if passes(fns, u) and skip > 0 then
+        skip = skip - 1
+      elseif passes(fns, u) then
         if want and #page == want then
           pq.limit_n = i - 1
           local _, at = core.run(q.m.core, pq, "page")
@@ -228,7 +231,7 @@ local function filtered_page(q, rq, fns)
       end
     end
     if next_cursor == nil then return page, nil end
-    cur, first = next_cursor, false
+    cur = next_cursor
   end
 end
 

@@ -1,0 +1,388 @@
+/*
+ * JSON text in and out of instances with jansson: u:to_json() and
+ * User:from_json(text).
+ *
+ * to_json writes one compact object with every (loaded) field in field
+ * order: nil as null, datetimes as ISO-8601 text with "Z", bytes as
+ * standard padded base64, json fields as their value, integers as
+ * integers and floats as reals (2.0 stays 2.0). Reals are written with the
+ * fewest digits (15 to 17) that read back exactly for every real of the
+ * document, so that 0.1 reads 0.1 and the round trip is exact.
+ *
+ * from_json parses strictly (duplicate keys, trailing text and invalid
+ * JSON are errors naming the model, with jansson's message and position),
+ * turns base64 text back into bytes, and builds the instance through the
+ * constructor's own path (defaults, unknown keys, every rule). null gives
+ * a field nil even when it has a default, so from_json(u:to_json()) == u.
+ *
+ * jansson trees are C memory: while one is alive it sits in a "box"
+ * userdata whose finalizer frees it, so that a Lua error raised while the
+ * result is built (out of memory) leaks nothing (the liolib recipe).
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bindings.h"
+
+/* --------------------------------------------------------------- boxes */
+
+typedef struct json_box {
+  json_t *root;
+  char *text;
+} json_box;
+
+static void box_free(json_box *b) {
+  json_free_t free_fn;
+  json_decref(b->root);
+  b->root = NULL;
+  if (b->text != NULL) {
+    json_get_alloc_funcs(NULL, &free_fn);
+    free_fn(b->text);
+    b->text = NULL;
+  }
+}
+
+static int box_gc(lua_State *L) {
+  box_free(luaL_checkudata(L, 1, RM_JSONBOX_MT));
+  return 0;
+}
+
+/* An empty box: [-0, +1]. */
+static json_box *new_box(lua_State *L) {
+  json_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->root = NULL;
+  b->text = NULL;
+  luaL_setmetatable(L, RM_JSONBOX_MT);
+  return b;
+}
+
+/* -------------------------------------------------------------- base64 */
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Writes (len + 2) / 3 * 4 characters. */
+static void b64_encode(const unsigned char *in, size_t len, char *out) {
+  size_t i, n = 0;
+  for (i = 0; i < len; i += 3) {
+    size_t k = len - i < 3 ? len - i : 3;
+    uint32_t w = (uint32_t)in[i] << 16;
+    if (k > 1) w |= (uint32_t)in[i + 1] << 8;
+    if (k > 2) w |= in[i + 2];
+    out[n++] = b64[w >> 18 & 63];
+    out[n++] = b64[w >> 12 & 63];
+    out[n++] = k > 1 ? b64[w >> 6 & 63] : '=';
+    out[n++] = k > 2 ? b64[w & 63] : '=';
+  }
+}
+
+static int b64_value(char c) {
+  const char *p = c ? strchr(b64, c) : NULL;
+  return p ? (int)(p - b64) : -1;
+}
+
+/* Strict: whole groups of four, '=' padding only at the end, unused bits
+ * zero, so that each byte string has exactly one text. Returns the byte
+ * count or -1. */
+static long b64_decode(const char *in, size_t len, unsigned char *out) {
+  size_t i, n = 0;
+  if (len % 4 != 0) return -1;
+  for (i = 0; i < len; i += 4) {
+    int last = i + 4 == len, pad = 0, j;
+    uint32_t w = 0;
+    if (last) pad = (in[i + 3] == '=') + (in[i + 2] == '=' && in[i + 3] == '=');
+    for (j = 0; j < 4; j++) {
+      int v = j >= 4 - pad ? 0 : b64_value(in[i + j]);
+      if (v < 0) return -1;
+      w = w << 6 | (uint32_t)v;
+    }
+    if ((pad == 1 && (w & 0xFF)) || (pad == 2 && (w & 0xFFFF))) return -1;
+    out[n++] = (unsigned char)(w >> 16);
+    if (pad < 2) out[n++] = (unsigned char)(w >> 8);
+    if (pad < 1) out[n++] = (unsigned char)w;
+  }
+  return (long)n;
+}
+
+/* ------------------------------------------------------------- to_json */
+
+static void note_digits(int *digits, double f) {
+  int k = rm_float_digits(f);
+  if (k > *digits) *digits = k;
+}
+
+/* An encoded json value (checked when stored) as a jansson tree. */
+static json_t *blob_tree(const unsigned char **pp, int *digits) {
+  rm_json_item it;
+  json_t *t, *e;
+  size_t i, klen;
+  const char *key;
+  *pp = rm_json_get(*pp, &it);
+  switch (it.tag) {
+    case RM_J_NULL: return json_null();
+    case RM_J_FALSE: return json_false();
+    case RM_J_TRUE: return json_true();
+    case RM_J_INT: return json_integer((json_int_t)it.i);
+    case RM_J_FLOAT: note_digits(digits, it.f); return json_real(it.f);
+    case RM_J_STR: return json_stringn_nocheck(it.s, it.n);
+    case RM_J_ARRAY:
+      if ((t = json_array()) == NULL) return NULL;
+      for (i = 0; i < it.n; i++) {
+        if ((e = blob_tree(pp, digits)) == NULL || json_array_append_new(t, e) < 0) {
+          json_decref(t);
+          return NULL;
+        }
+      }
+      return t;
+    case RM_J_OBJECT:
+      if ((t = json_object()) == NULL) return NULL;
+      for (i = 0; i < it.n; i++) {
+        *pp = rm_json_get_key(*pp, &key, &klen);
+        if ((e = blob_tree(pp, digits)) == NULL ||
+            json_object_setn_new_nocheck(t, key, klen, e) < 0) {
+          json_decref(t);
+          return NULL;
+        }
+      }
+      return t;
+  }
+  return NULL;
+}
+
+static json_t *bytes_tree(const rm_value *v) {
+  size_t n = (v->u.s.len + 2) / 3 * 4;
+  char *text = malloc(n ? n : 1);
+  json_t *t;
+  if (text == NULL) return NULL;
+  b64_encode((const unsigned char *)v->u.s.ptr, v->u.s.len, text);
+  t = json_stringn_nocheck(text, n);
+  free(text);
+  return t;
+}
+
+/* Datetimes are floats here (validation stores them so); a C host might
+ * have stored an integer. */
+static json_t *datetime_tree(double t) {
+  char iso[40];
+  return json_stringn_nocheck(iso, rm_datetime_format(t, iso));
+}
+
+/* One field's value as a tree; NULL when out of memory, or with d filled
+ * when the value has no JSON form (an infinite number). */
+static json_t *field_tree(const l_instance *u, int field, int *digits,
+                          rm_diag *d) {
+  const rm_schema *s = u->schema;
+  rm_ftype type = rm_field_type(s, field);
+  rm_value v;
+  rm_record_get(s, u->data, field, &v);
+  switch (v.tag) {
+    case RM_V_FALSE:
+    case RM_V_TRUE: return json_boolean(v.tag == RM_V_TRUE);
+    case RM_V_INT:
+      if (type == RM_T_DATETIME) return datetime_tree((double)v.u.i);
+      return json_integer((json_int_t)v.u.i);
+    case RM_V_FLOAT:
+      if (type == RM_T_DATETIME) return datetime_tree(v.u.f);
+      if (!isfinite(v.u.f)) {
+        rm_diag_field_error(d, rm_field_name(s, field), "json",
+                            "%s.%s: %g cannot be written as JSON",
+                            rm_schema_name(s), rm_field_name(s, field), v.u.f);
+        return NULL;
+      }
+      note_digits(digits, v.u.f);
+      return json_real(v.u.f);
+    case RM_V_STR:
+      if (type == RM_T_BYTES) return bytes_tree(&v);
+      return json_stringn_nocheck(v.u.s.ptr, v.u.s.len); /* valid UTF-8 */
+    case RM_V_JSON: {
+      const unsigned char *p = (const unsigned char *)v.u.s.ptr;
+      return blob_tree(&p, digits);
+    }
+    default: return json_null();
+  }
+}
+
+/* The instance's (loaded) fields as an object, in field order. */
+static json_t *instance_tree(const l_instance *u, int *digits, rm_diag *d) {
+  const rm_schema *s = u->schema;
+  int i, n = rm_schema_nfields(s);
+  json_t *obj = json_object(), *v;
+  for (i = 0; i < n && obj != NULL; i++) {
+    if (u->mask != NULL && !u->mask[i]) continue;
+    v = field_tree(u, i, digits, d);
+    if (v == NULL || json_object_set_new(obj, rm_field_name(s, i), v) < 0) {
+      json_decref(obj);
+      obj = NULL;
+    }
+  }
+  if (obj == NULL && d->kind == RM_OK)
+    rm_diag_set(d, RM_E_MEMORY, "%s: out of memory writing JSON",
+                rm_schema_name(s));
+  return obj;
+}
+
+/* core.to_json(u) -> JSON text. */
+static int l_to_json(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  json_box *b;
+  rm_diag d;
+  int digits = 15;
+  lua_settop(L, 1);
+  b = new_box(L);
+  rm_diag_init(&d);
+  b->root = instance_tree(u, &digits, &d);
+  if (b->root != NULL)
+    b->text = json_dumps(b->root, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                      JSON_REAL_PRECISION(digits));
+  if (b->text == NULL) {
+    box_free(b);
+    if (d.kind == RM_OK)
+      rm_diag_set(&d, RM_E_MEMORY, "%s: out of memory writing JSON",
+                  rm_schema_name(u->schema));
+    return rml_raise(L, &d);
+  }
+  lua_pushstring(L, b->text);
+  box_free(b);
+  return 1;
+}
+
+/* ----------------------------------------------------------- from_json */
+
+/* A JSON value as a Lua value: null is orm.null, arrays are lists,
+ * objects tables with string keys. */
+static void push_tree(lua_State *L, json_t *t) {
+  size_t i, klen;
+  const char *key;
+  json_t *v;
+  luaL_checkstack(L, 4, "JSON text nested too deeply");
+  switch (json_typeof(t)) {
+    case JSON_OBJECT:
+      lua_createtable(L, 0, (int)json_object_size(t));
+      json_object_keylen_foreach(t, key, klen, v) {
+        lua_pushlstring(L, key, klen);
+        push_tree(L, v);
+        lua_rawset(L, -3);
+      }
+      break;
+    case JSON_ARRAY:
+      lua_createtable(L, (int)json_array_size(t), 0);
+      json_array_foreach(t, i, v) {
+        push_tree(L, v);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+      break;
+    case JSON_STRING: lua_pushlstring(L, json_string_value(t), json_string_length(t)); break;
+    case JSON_INTEGER: lua_pushinteger(L, (lua_Integer)json_integer_value(t)); break;
+    case JSON_REAL: lua_pushnumber(L, json_real_value(t)); break;
+    case JSON_TRUE: lua_pushboolean(L, 1); break;
+    case JSON_FALSE: lua_pushboolean(L, 0); break;
+    case JSON_NULL: rml_pushnull(L); break;
+  }
+}
+
+/* A bytes field's base64 text as bytes; on bad text the rule is added to
+ * d and the text itself pushed, so that the other fields are still
+ * checked. */
+static void push_bytes(lua_State *L, const rm_schema *s, int field,
+                       json_t *t, rm_diag *d) {
+  size_t len = json_string_length(t);
+  unsigned char *buf = lua_newuserdatauv(L, len / 4 * 3 + 1, 0);
+  long n = b64_decode(json_string_value(t), len, buf);
+  if (n >= 0) {
+    lua_pushlstring(L, (const char *)buf, (size_t)n);
+  } else {
+    rm_diag_field_error(d, rm_field_name(s, field), "base64",
+                        "%s.%s: invalid base64 text (standard alphabet, "
+                        "padded with '=')", rm_schema_name(s),
+                        rm_field_name(s, field));
+    push_tree(L, t);
+  }
+  lua_remove(L, -2);
+}
+
+/* The spec value for one key of the object: orm.null for null (a nil
+ * on purpose), bytes for base64 text in a bytes field, else the plain
+ * Lua value; true for unknown keys, which the constructor reports. */
+static void push_spec_value(lua_State *L, const rm_schema *s, int field,
+                            json_t *t, rm_diag *d) {
+  if (field < 0) lua_pushboolean(L, 1);
+  else if (rm_field_type(s, field) == RM_T_BYTES && json_is_string(t))
+    push_bytes(L, s, field, t, d);
+  else push_tree(L, t);
+}
+
+static const char *json_kind(const json_t *t) {
+  switch (json_typeof(t)) {
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    default: return "an object";
+  }
+}
+
+static int text_error(lua_State *L, json_box *b, const rm_schema *s,
+                      const char *fmt, const char *what, const json_error_t *e) {
+  rm_diag d;
+  char msg[200];
+  box_free(b);
+  rm_diag_init(&d);
+  snprintf(msg, sizeof msg, fmt, what);
+  if (e != NULL)
+    rm_diag_field_error(&d, "", "json", "%s: %s: %s (line %d, column %d, "
+                        "position %d)", rm_schema_name(s), msg, e->text,
+                        e->line, e->column, e->position);
+  else
+    rm_diag_field_error(&d, "", "json", "%s: %s", rm_schema_name(s), msg);
+  return rml_raise(L, &d);
+}
+
+/* core.from_json(model, text) -> new unsaved instance. */
+static int l_from_json(lua_State *L) {
+  const rm_schema *s = rml_checkmodel(L, 1)->schema;
+  json_box *b;
+  json_error_t err;
+  const char *text, *key;
+  size_t len, klen;
+  json_t *v;
+  rm_diag d;
+  luaL_checktype(L, 2, LUA_TSTRING);
+  text = lua_tolstring(L, 2, &len);
+  lua_settop(L, 2);
+  b = new_box(L);
+  b->root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
+                                      JSON_DECODE_ANY, &err);
+  if (b->root == NULL) return text_error(L, b, s, "%s", "invalid JSON text", &err);
+  if (!json_is_object(b->root))
+    return text_error(L, b, s, "JSON text must hold an object of field "
+                      "values, got %s", json_kind(b->root), NULL);
+  lua_createtable(L, 0, (int)json_object_size(b->root));
+  rm_diag_init(&d);
+  json_object_keylen_foreach(b->root, key, klen, v) {
+    lua_pushlstring(L, key, klen);
+    push_spec_value(L, s, rm_schema_find(s, key, klen), v, &d);
+    lua_rawset(L, 4);
+  }
+  box_free(b);
+  rml_build_instance(L, 1, 4, &d, 1);
+  return 1;
+}
+
+void rml_open_jsontext(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", box_gc}, {"__close", box_gc},
+                                  {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"to_json", l_to_json},
+                                 {"from_json", l_from_json},
+                                 {NULL, NULL}};
+  if (luaL_newmetatable(L, RM_JSONBOX_MT)) luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+  luaL_setfuncs(L, fns, 0);
+  rml_pushnull(L);
+  lua_setfield(L, -2, "null");
+}

@@ -1,0 +1,1030 @@
+-- Hooks (API.md section 7, issue 4): before_save, after_save, after_load,
+-- before_delete and after_delete, as functions or lists in the spec and
+-- appended with User:before_save(fn) (and the dot form); their order (mixin
+-- hooks, then the model's, then appended ones); when they run (create,
+-- save, upsert, create_many, q:update, u:delete, q:delete, every load);
+-- what their changes do; their errors (re-raised unchanged, nothing stored
+-- for before_* hooks, the write kept for after_* hooks); hooks that read
+-- and write the store, and delete records while a query loads.
+-- Ported in spirit from restmachine-orm's tests/test_callbacks.py (and the
+-- callback part of tests/test_decorators.py).
+
+local orm = require("restmachine_orm")
+local Model, Field = orm.Model, orm.Field
+local InMemoryBackend = orm.backends.InMemoryBackend
+
+local function catch(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert.is_false(ok, "expected an error, got none")
+  return err
+end
+
+local function text(err)
+  if type(err) == "table" and type(err.message) == "string" then return err.message end
+  return tostring(err)
+end
+
+local function expect(kind, err, ...)
+  assert.is_table(err, "expected an error table, got: " .. tostring(err))
+  assert.equal(kind, err.name, tostring(err))
+  assert.is_true(orm.errors.is(err, kind))
+  for _, word in ipairs({ ... }) do
+    assert.is_truthy(text(err):find(word, 1, true), "message does not name " .. word .. ": " .. text(err))
+  end
+  return err
+end
+
+local function ids(list)
+  local out = {}
+  for i, r in ipairs(list) do out[i] = r.id end
+  return out
+end
+
+-- Busy-waits until orm.now() has moved past t (sub-second clock).
+local function after(t)
+  while orm.now() <= t do end
+end
+
+describe("Hooks", function()
+  local backend
+
+  before_each(function()
+    backend = InMemoryBackend()
+  end)
+
+  -- A model whose hooks write what they see into `log`.
+  local function logged_user(log, extra)
+    local spec = {
+      model_backend = backend,
+      id = Field.string { primary_key = true },
+      email = Field.string { optional = true },
+      name = "string",
+      before_save = function(u) log[#log + 1] = "before_save:" .. u.id end,
+      after_save = function(u) log[#log + 1] = "after_save:" .. u.id end,
+      after_load = function(u) log[#log + 1] = "after_load:" .. u.id end,
+      before_delete = function(u) log[#log + 1] = "before_delete:" .. u.id end,
+      after_delete = function(u) log[#log + 1] = "after_delete:" .. u.id end,
+    }
+    for k, v in pairs(extra or {}) do spec[k] = v end
+    return Model("User", spec)
+  end
+
+  describe("declaration", function()
+    it("accepts a function for every hook", function()
+      local log = {}
+      local User = logged_user(log)
+      local u = User:create { id = "1", name = "Alice" }
+      User:get "1"
+      u:delete()
+      assert.same({ "before_save:1", "after_save:1", "after_load:1", "before_delete:1", "after_delete:1" }, log)
+    end)
+
+    it("accepts a list of functions, run in order", function()
+      local log = {}
+      local function step(name) return function() log[#log + 1] = name end end
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = { step("before_1"), step("before_2") },
+        after_save = { step("after_1"), step("after_2") },
+      })
+      User:create { id = "1" }
+      assert.same({ "before_1", "before_2", "after_1", "after_2" }, log)
+    end)
+
+    it("accepts an empty list", function()
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = {},
+      })
+      assert.equal("1", User:create { id = "1" }.id)
+    end)
+
+    it("accepts a callable table as a hook in the spec", function()
+      local calls = 0
+      local hook = setmetatable({}, { __call = function(_, u) calls = calls + 1 end })
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = hook,
+      })
+      User:create { id = "1" }
+      assert.equal(1, calls)
+    end)
+
+    it("accepts callable tables in a list", function()
+      local calls = 0
+      local hook = setmetatable({}, { __call = function(_, u) calls = calls + 1 end })
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        after_save = { hook, hook },
+      })
+      User:create { id = "1" }
+      assert.equal(2, calls)
+    end)
+
+    for _, kind in ipairs({ "before_save", "after_save", "after_load", "before_delete", "after_delete" }) do
+      it("refuses a non-callable " .. kind .. " hook with a ConfigurationError", function()
+        for _, bad in ipairs({ 42, "log_save", true }) do
+          local err = catch(Model, "User", {
+            model_backend = backend,
+            id = Field.string { primary_key = true },
+            [kind] = bad,
+          })
+          expect("ConfigurationError", err, "User", kind)
+        end
+      end)
+
+      it("refuses a non-callable entry in a " .. kind .. " list", function()
+        local err = catch(Model, "User", {
+          model_backend = backend,
+          id = Field.string { primary_key = true },
+          [kind] = { function() end, "notify" },
+        })
+        expect("ConfigurationError", err, "User", kind)
+      end)
+
+      it("refuses a non-callable hook appended with User:" .. kind, function()
+        local User = Model("User", { model_backend = backend, id = Field.string { primary_key = true } })
+        expect("ConfigurationError", catch(function() User[kind](User, 42) end), "User", kind)
+        expect("ConfigurationError", catch(function() User[kind]("fn") end), "User", kind)
+        expect("ConfigurationError", catch(function() User[kind](User, nil) end), "User", kind)
+        -- nothing was appended: saving and loading still work
+        User:create { id = "1" }
+        assert.equal(1, User:count())
+        User:get("1"):delete()
+        assert.equal(0, User:count())
+      end)
+    end
+  end)
+
+  describe("appending", function()
+    it("appends with User:before_save(fn) after the declared hooks", function()
+      local log = {}
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function() log[#log + 1] = "declared" end,
+      })
+      User:before_save(function() log[#log + 1] = "appended_1" end)
+      User:before_save(function() log[#log + 1] = "appended_2" end)
+      User:create { id = "1" }
+      assert.same({ "declared", "appended_1", "appended_2" }, log)
+    end)
+
+    it("accepts the dot form User.before_save(fn)", function()
+      local log = {}
+      local User = Model("User", { model_backend = backend, id = Field.string { primary_key = true } })
+      User.before_save(function() log[#log + 1] = "dot" end)
+      User:before_save(function() log[#log + 1] = "colon" end)
+      User:create { id = "1" }
+      assert.same({ "dot", "colon" }, log)
+    end)
+
+    it("appends every kind of hook", function()
+      local log = {}
+      local User = Model("User", { model_backend = backend, id = Field.string { primary_key = true } })
+      for _, kind in ipairs({ "before_save", "after_save", "after_load", "before_delete", "after_delete" }) do
+        User[kind](User, function(u) log[#log + 1] = kind .. ":" .. u.id end)
+      end
+      User:create { id = "1" }
+      User:get("1"):delete()
+      assert.same({ "before_save:1", "after_save:1", "after_load:1", "before_delete:1", "after_delete:1" }, log)
+    end)
+
+    it("returns the model so appends can be chained", function()
+      local User = Model("User", { model_backend = backend, id = Field.string { primary_key = true } })
+      assert.equal(User, User:before_save(function() end))
+    end)
+
+    it("applies to a model that had no hooks, and to instances made before", function()
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+      })
+      local early = User { id = "1", name = "Alice" }
+      local stored = User:create { id = "2", name = "Bob" }
+      User:before_save(function(u) u.name = u.name .. "!" end)
+      early:save()
+      stored.name = "Bobby"
+      stored:save()
+      assert.equal("Alice!", User:get("1").name)
+      assert.equal("Bobby!", User:get("2").name)
+    end)
+
+    it("applies an appended after_load to every later load", function()
+      local loads = 0
+      local User = Model("User", { model_backend = backend, id = Field.string { primary_key = true } })
+      User:create { id = "1" }
+      User:get "1"
+      assert.equal(0, loads)
+      User:after_load(function() loads = loads + 1 end)
+      User:get "1"
+      User:all()
+      assert.equal(2, loads)
+    end)
+  end)
+
+  describe("order", function()
+    it("runs mixin hooks first, then the model's, then appended ones", function()
+      local log = {}
+      local function step(name) return function() log[#log + 1] = name end end
+      local First = { before_save = step("mixin_1"), after_save = { step("mixin_1_after") } }
+      local Second = { before_save = { step("mixin_2a"), step("mixin_2b") } }
+      local User = Model("User", {
+        model_backend = backend,
+        mixins = { First, Second },
+        id = Field.string { primary_key = true },
+        before_save = { step("model_a"), step("model_b") },
+        after_save = step("model_after"),
+      })
+      User:before_save(step("appended"))
+      User:after_save(step("appended_after"))
+      User:create { id = "1" }
+      assert.same({
+        "mixin_1", "mixin_2a", "mixin_2b", "model_a", "model_b", "appended",
+        "mixin_1_after", "model_after", "appended_after",
+      }, log)
+    end)
+
+    it("runs every before_save, then storage, then every after_save", function()
+      local seen = {}
+      local User
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = {
+          function(u) seen[#seen + 1] = "before_1 stored=" .. tostring(User:get(u.id) ~= nil) end,
+          function(u) seen[#seen + 1] = "before_2 stored=" .. tostring(User:get(u.id) ~= nil) end,
+        },
+        after_save = {
+          function(u) seen[#seen + 1] = "after_1 stored=" .. tostring(User:get(u.id) ~= nil) end,
+          function(u) seen[#seen + 1] = "after_2 stored=" .. tostring(User:get(u.id) ~= nil) end,
+        },
+      })
+      User:create { id = "1" }
+      assert.same({
+        "before_1 stored=false", "before_2 stored=false", "after_1 stored=true", "after_2 stored=true",
+      }, seen)
+    end)
+
+    it("runs before_delete while the record exists and after_delete once it is gone", function()
+      local seen = {}
+      local User
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_delete = function(u) seen[#seen + 1] = User:get(u.id) ~= nil end,
+        after_delete = function(u) seen[#seen + 1] = User:get(u.id) ~= nil end,
+      })
+      User:create { id = "1" }:delete()
+      assert.same({ true, false }, seen)
+    end)
+  end)
+
+  describe("before_save", function()
+    local User, calls
+
+    before_each(function()
+      calls = 0
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+        slug = Field.string { optional = true },
+        version = Field.integer { default = 0 },
+        before_save = function(u)
+          calls = calls + 1
+          u.slug = u.name:lower():gsub(" ", "-")
+          u.version = u.version + 1
+        end,
+      })
+    end)
+
+    it("runs on create and its changes are stored", function()
+      local u = User:create { id = "1", name = "Alice Smith" }
+      assert.equal(1, calls)
+      assert.equal("alice-smith", u.slug)
+      assert.equal(1, u.version)
+      local stored = User:get "1"
+      assert.equal("alice-smith", stored.slug)
+      assert.equal(1, stored.version)
+    end)
+
+    it("runs on save of a new instance", function()
+      local u = User { id = "1", name = "Alice" }
+      assert.equal(0, calls)
+      assert.is_nil(u.slug)
+      u:save()
+      assert.equal(1, calls)
+      assert.equal("alice", User:get("1").slug)
+    end)
+
+    it("runs on save of a stored instance", function()
+      local u = User:create { id = "1", name = "Alice" }
+      u.name = "Alice Smith"
+      u:save()
+      assert.equal(2, calls)
+      local stored = User:get "1"
+      assert.equal("alice-smith", stored.slug)
+      assert.equal(2, stored.version)
+    end)
+
+    it("runs on a loaded instance's save", function()
+      User:create { id = "1", name = "Alice" }
+      local u = User:get "1"
+      u.name = "Al"
+      u:save()
+      assert.equal(2, calls)
+      assert.equal("al", User:get("1").slug)
+    end)
+
+    it("runs on upsert, creating and overwriting", function()
+      local u = User:upsert { id = "1", name = "Alice" }
+      assert.equal(1, calls)
+      assert.equal("alice", u.slug)
+      User:upsert { id = "1", name = "Alice Cooper" }
+      assert.equal(2, calls)
+      assert.equal("alice-cooper", User:get("1").slug)
+      assert.equal(1, User:count())
+    end)
+
+    it("sees whether the instance is new", function()
+      local seen = {}
+      User:before_save(function(u) seen[#seen + 1] = u:is_persisted() end)
+      local u = User:create { id = "1", name = "Alice" }
+      u:save()
+      assert.same({ false, true }, seen)
+    end)
+
+    it("has its values validated: a hook setting a bad value stores nothing", function()
+      local Item = Model("Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        qty = Field.integer { ge = 0, default = 0 },
+        before_save = function(u) u.qty = -1 end,
+      })
+      expect("ValidationError", catch(Item.create, Item, { id = "1" }), "qty")
+      assert.equal(0, Item:count())
+    end)
+  end)
+
+  describe("after_save", function()
+    it("runs after storage on create, save and upsert", function()
+      local log = {}
+      local User = logged_user(log)
+      local u = User:create { id = "1", name = "Alice" }
+      u.name = "Alicia"
+      u:save()
+      User:upsert { id = "2", name = "Bob" }
+      User:upsert { id = "2", name = "Bobby" }
+      local after = {}
+      for _, line in ipairs(log) do
+        if line:find("^after_save") then after[#after + 1] = line end
+      end
+      assert.same({ "after_save:1", "after_save:1", "after_save:2", "after_save:2" }, after)
+    end)
+
+    it("changes to the instance are not stored", function()
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+        after_save = function(u) u.name = "changed after save" end,
+      })
+      local u = User:create { id = "1", name = "Alice" }
+      assert.equal("changed after save", u.name)
+      assert.equal("Alice", User:get("1").name)
+    end)
+
+    it("can cause side effects such as notifications", function()
+      local sent = {}
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        email = "string",
+        after_save = function(u) sent[#sent + 1] = { to = u.email, subject = "User saved" } end,
+      })
+      assert.equal(0, #sent)
+      User { id = "1", email = "alice@example.com" }:save()
+      assert.same({ { to = "alice@example.com", subject = "User saved" } }, sent)
+    end)
+
+    it("sees the instance persisted", function()
+      local seen
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        after_save = function(u) seen = u:is_persisted() end,
+      })
+      User { id = "1" }:save()
+      assert.is_true(seen)
+    end)
+  end)
+
+  describe("after_load", function()
+    local User, loads
+
+    before_each(function()
+      loads = {}
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        email = Field.string { unique = true },
+        name = Field.string { index = true },
+        after_load = function(u) loads[#loads + 1] = u.id end,
+      })
+      for i = 1, 5 do
+        User:create { id = tostring(i), email = i .. "@example.com", name = "n" .. i }
+      end
+    end)
+
+    it("does not run on create or save", function()
+      assert.same({}, loads)
+    end)
+
+    it("runs on get by key", function()
+      User:get "2"
+      assert.same({ "2" }, loads)
+    end)
+
+    it("runs on get by table, by key and by other fields", function()
+      User:get { id = "2" }
+      User:get { email = "3@example.com" }
+      User:get { name = "n4" }
+      assert.same({ "2", "3", "4" }, loads)
+    end)
+
+    it("runs on find_by", function()
+      User:find_by { name = "n3" }
+      assert.same({ "3" }, loads)
+    end)
+
+    it("runs on every record of all()", function()
+      User:all()
+      assert.same({ "1", "2", "3", "4", "5" }, loads)
+      loads = {}
+      User:where { name__in = { "n2", "n4" } }:all()
+      assert.same({ "2", "4" }, loads)
+    end)
+
+    it("runs on first, last and q:get", function()
+      User:where():first()
+      User:where():last()
+      User:where():get { id = "3" }
+      assert.same({ "1", "5", "3" }, loads)
+    end)
+
+    it("runs on each()", function()
+      for _ in User:where():each() do end
+      assert.same({ "1", "2", "3", "4", "5" }, loads)
+    end)
+
+    it("runs on paginate()", function()
+      local page, cursor = User:where():limit(2):paginate()
+      assert.same({ "1", "2" }, ids(page))
+      User:where():limit(2):cursor(cursor):paginate()
+      assert.same({ "1", "2", "3", "4" }, loads)
+    end)
+
+    it("runs on get_many", function()
+      User:get_many { "1", "9", "5" }
+      assert.same({ "1", "5" }, loads)
+    end)
+
+    it("does not run for count or exists", function()
+      User:count()
+      User:where { id = "1" }:exists()
+      assert.same({}, loads)
+    end)
+
+    it("gives the hook a stored instance whose changes stay out of the store", function()
+      User:after_load(function(u)
+        assert.is_true(u:is_persisted())
+        u.name = "changed on load"
+      end)
+      assert.equal("changed on load", User:get("1").name)
+      assert.equal(1, User:where { name = "n1" }:count())
+    end)
+  end)
+
+  describe("errors in before_save", function()
+    local User, fail, err_obj
+
+    before_each(function()
+      fail, err_obj = nil, { reason = "refused" }
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+        before_save = function(u)
+          if u.name == fail then error(err_obj) end
+        end,
+      })
+    end)
+
+    it("aborts create: nothing stored, the same error object re-raised", function()
+      fail = "Bad"
+      local err = catch(User.create, User, { id = "1", name = "Bad" })
+      assert.is_true(rawequal(err_obj, err))
+      assert.equal(0, User:count())
+      assert.is_nil(User:get "1")
+    end)
+
+    it("aborts save of a new instance", function()
+      fail = "Bad"
+      local u = User { id = "1", name = "Bad" }
+      assert.is_true(rawequal(err_obj, catch(u.save, u)))
+      assert.equal(0, User:count())
+      assert.is_false(u:is_persisted())
+    end)
+
+    it("aborts save of a stored instance: the stored record is unchanged", function()
+      local u = User:create { id = "1", name = "Alice" }
+      fail = "Bad"
+      u.name = "Bad"
+      assert.is_true(rawequal(err_obj, catch(u.save, u)))
+      assert.equal("Alice", User:get("1").name)
+    end)
+
+    it("aborts upsert: a new record is not stored, an old one is not overwritten", function()
+      User:create { id = "1", name = "Alice" }
+      fail = "Bad"
+      assert.is_true(rawequal(err_obj, catch(User.upsert, User, { id = "1", name = "Bad" })))
+      assert.is_true(rawequal(err_obj, catch(User.upsert, User, { id = "2", name = "Bad" })))
+      assert.same({ "1" }, ids(User:all()))
+      assert.equal("Alice", User:get("1").name)
+    end)
+
+    it("re-raises a string error unchanged", function()
+      local Item = Model("Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function() error("quota exceeded", 0) end,
+      })
+      assert.equal("quota exceeded", catch(Item.create, Item, { id = "1" }))
+      assert.equal(0, Item:count())
+    end)
+
+    it("re-raises a string error with its position unchanged", function()
+      local raised
+      local Item = Model("Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function()
+          local ok, e = pcall(error, "quota exceeded", 2)
+          raised = e
+          error(e, 0)
+        end,
+      })
+      local err = catch(Item.create, Item, { id = "1" })
+      assert.equal(raised, err)
+    end)
+
+    it("re-raises non-string, non-table errors unchanged", function()
+      for _, value in ipairs({ 42, true, 3.5 }) do
+        local Item = Model("Item", {
+          model_backend = backend,
+          id = Field.string { primary_key = true },
+          before_save = function() error(value) end,
+        })
+        assert.equal(value, catch(Item.create, Item, { id = "1" }))
+        assert.equal(0, Item:count())
+      end
+    end)
+
+    it("re-raises a library error from the hook unchanged", function()
+      local raised
+      local Item = Model("Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function()
+          local ok, e = pcall(error, orm.errors.new("ValidationError", "custom rule", {}))
+          raised = e
+          error(e)
+        end,
+      })
+      local err = catch(Item.create, Item, { id = "1" })
+      assert.is_true(rawequal(raised, err))
+      assert.equal("custom rule", err.message)
+    end)
+
+    it("skips the later before_save hooks and every after_save", function()
+      local log = {}
+      User:before_save(function() log[#log + 1] = "later before" end)
+      User:after_save(function() log[#log + 1] = "after" end)
+      fail = "Bad"
+      catch(User.create, User, { id = "1", name = "Bad" })
+      assert.same({}, log)
+    end)
+
+    it("leaves the store usable", function()
+      fail = "Bad"
+      catch(User.create, User, { id = "1", name = "Bad" })
+      User:create { id = "1", name = "Alice" }
+      assert.same({ "1" }, ids(User:all()))
+    end)
+  end)
+
+  describe("errors in after_save", function()
+    it("are re-raised unchanged and the write stays", function()
+      local err_obj = { reason = "notify failed" }
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+        after_save = function() error(err_obj) end,
+      })
+      assert.is_true(rawequal(err_obj, catch(User.create, User, { id = "1", name = "Alice" })))
+      assert.equal("Alice", User:get("1").name)
+
+      local u = User:get "1"
+      u.name = "Alicia"
+      assert.is_true(rawequal(err_obj, catch(u.save, u)))
+      assert.equal("Alicia", User:get("1").name)
+
+      assert.is_true(rawequal(err_obj, catch(User.upsert, User, { id = "2", name = "Bob" })))
+      assert.equal("Bob", User:get("2").name)
+    end)
+
+    it("leave the instance persisted", function()
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        after_save = function() error("late", 0) end,
+      })
+      local u = User { id = "1" }
+      assert.equal("late", catch(u.save, u))
+      assert.is_true(u:is_persisted())
+      -- a second save is an update, not a duplicate create
+      assert.equal("late", catch(u.save, u))
+      assert.equal(1, User:count())
+    end)
+  end)
+
+  describe("delete hooks", function()
+    local User, log, fail_before, fail_after
+
+    before_each(function()
+      log, fail_before, fail_after = {}, nil, nil
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        group = Field.string { default = "a" },
+        before_delete = function(u)
+          log[#log + 1] = "before:" .. u.id
+          if u.id == fail_before then error({ id = u.id }) end
+        end,
+        after_delete = function(u)
+          log[#log + 1] = "after:" .. u.id
+          if u.id == fail_after then error("after failed on " .. u.id, 0) end
+        end,
+      })
+      for i = 1, 5 do User:create { id = tostring(i) } end
+    end)
+
+    it("run around u:delete()", function()
+      assert.is_true(User:get("2"):delete())
+      assert.same({ "before:2", "after:2" }, log)
+      assert.is_nil(User:get "2")
+    end)
+
+    it("run around the delete of an instance that was never loaded", function()
+      local u = User:create { id = "9" }
+      assert.is_true(u:delete())
+      assert.same({ "before:9", "after:9" }, log)
+    end)
+
+    it("an error in before_delete is re-raised and keeps the record", function()
+      fail_before = "2"
+      local err = catch(function() return User:get("2"):delete() end)
+      assert.same({ id = "2" }, err)
+      assert.same({ "before:2" }, log)
+      assert.is_not_nil(User:get "2")
+      assert.equal(5, User:count())
+    end)
+
+    it("an error in after_delete is re-raised and the record stays deleted", function()
+      fail_after = "2"
+      local err = catch(function() return User:get("2"):delete() end)
+      assert.equal("after failed on 2", err)
+      assert.is_nil(User:get "2")
+      assert.equal(4, User:count())
+    end)
+
+    it("run per record in q:delete(): every before_delete first, then every after_delete", function()
+      assert.equal(3, User:where { id__in = { "1", "3", "5" } }:delete())
+      assert.same({ "before:1", "before:3", "before:5", "after:1", "after:3", "after:5" }, log)
+      assert.same({ "2", "4" }, ids(User:all()))
+    end)
+
+    it("in q:delete(), one before_delete raising deletes nothing", function()
+      fail_before = "3"
+      local err = catch(function() return User:where():delete() end)
+      assert.same({ id = "3" }, err)
+      assert.equal(5, User:count())
+      for _, line in ipairs(log) do
+        assert.is_nil(line:find("^after"), "after_delete ran: " .. line)
+      end
+    end)
+
+    it("in q:delete(), an after_delete raising leaves every delete done", function()
+      fail_after = "1"
+      assert.equal("after failed on 1", catch(function() return User:where():delete() end))
+      assert.equal(0, User:count())
+    end)
+
+    it("do not run when nothing matched", function()
+      assert.equal(0, User:where { id = "none" }:delete())
+      assert.same({}, log)
+    end)
+
+    it("leave u:delete() of a record that is already gone returning false", function()
+      local u = User:get "1"
+      User:where { id = "1" }:delete()
+      log = {}
+      assert.is_false(u:delete())
+      assert.equal(4, User:count())
+    end)
+  end)
+
+  describe("bulk paths", function()
+    local User, log, fail_on
+
+    before_each(function()
+      log, fail_on = {}, nil
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+        active = Field.boolean { default = true },
+        saves = Field.integer { default = 0 },
+        before_save = function(u)
+          log[#log + 1] = "before:" .. u.id
+          if u.id == fail_on then error({ failed = u.id }) end
+          u.saves = u.saves + 1
+        end,
+        after_save = function(u) log[#log + 1] = "after:" .. u.id end,
+      })
+    end)
+
+    it("create_many runs the save hooks for every record", function()
+      local made = User:create_many { { id = "1", name = "a" }, { id = "2", name = "b" }, { id = "3", name = "c" } }
+      assert.equal(3, #made)
+      assert.same({ "before:1", "before:2", "before:3", "after:1", "after:2", "after:3" }, log)
+      for _, u in ipairs(User:all()) do assert.equal(1, u.saves) end
+    end)
+
+    it("create_many stores none when a hook raises on record 3", function()
+      fail_on = "3"
+      local err = catch(User.create_many, User, {
+        { id = "1", name = "a" }, { id = "2", name = "b" }, { id = "3", name = "c" }, { id = "4", name = "d" },
+      })
+      assert.same({ failed = "3" }, err)
+      assert.equal(0, User:count())
+      for _, line in ipairs(log) do
+        assert.is_nil(line:find("^after"), "after_save ran: " .. line)
+      end
+    end)
+
+    it("q:update runs the save hooks for every matching record", function()
+      for i = 1, 4 do User:create { id = tostring(i), name = "n" .. i } end
+      log = {}
+      assert.equal(2, User:where { id__in = { "2", "4" } }:update { active = false })
+      assert.same({ "before:2", "before:4", "after:2", "after:4" }, log)
+      assert.equal(2, User:get("2").saves)
+      assert.is_false(User:get("2").active)
+      assert.equal(1, User:get("1").saves)
+      assert.is_true(User:get("1").active)
+    end)
+
+    it("q:update updates none when a hook raises on record 3", function()
+      for i = 1, 4 do User:create { id = tostring(i), name = "n" .. i } end
+      fail_on = "3"
+      local err = catch(function() return User:where():update { name = "renamed" } end)
+      assert.same({ failed = "3" }, err)
+      for _, u in ipairs(User:all()) do
+        assert.equal("n" .. u.id, u.name)
+        assert.equal(1, u.saves)
+      end
+    end)
+
+    it("q:update stores the before_save changes of every record", function()
+      User:before_save(function(u) u.name = u.name:upper() end)
+      User:create_many { { id = "1", name = "a" }, { id = "2", name = "b" } }
+      User:where():update { name = "z" }
+      assert.same({ "Z", "Z" }, { User:get("1").name, User:get("2").name })
+    end)
+  end)
+
+  describe("the instance given to hooks", function()
+    it("is the instance itself", function()
+      local got = {}
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function(u) got.before_save = u end,
+        after_save = function(u) got.after_save = u end,
+        after_load = function(u) got.after_load = u end,
+        before_delete = function(u) got.before_delete = u end,
+        after_delete = function(u) got.after_delete = u end,
+      })
+      local u = User { id = "1" }
+      u:save()
+      assert.is_true(rawequal(u, got.before_save))
+      assert.is_true(rawequal(u, got.after_save))
+      local created = User:create { id = "2" }
+      assert.is_true(rawequal(created, got.before_save))
+      local loaded = User:get "1"
+      assert.is_true(rawequal(loaded, got.after_load))
+      loaded:delete()
+      assert.is_true(rawequal(loaded, got.before_delete))
+      assert.is_true(rawequal(loaded, got.after_delete))
+    end)
+  end)
+
+  describe("hooks using the store", function()
+    it("may read the store", function()
+      local User
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        rank = Field.integer { default = 0 },
+        before_save = function(u)
+          if not u:is_persisted() then u.rank = User:count() + 1 end
+        end,
+      })
+      User:create { id = "a" }
+      User:create { id = "b" }
+      User:create { id = "c" }
+      assert.same({ 1, 2, 3 }, { User:get("a").rank, User:get("b").rank, User:get("c").rank })
+    end)
+
+    it("may query the same model while it is being saved", function()
+      local User
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        email = Field.string { unique = true },
+        before_save = function(u)
+          local other = User:find_by { email = u.email }
+          if other and other.id ~= u.id then error("email taken by " .. other.id, 0) end
+        end,
+      })
+      User:create { id = "1", email = "a@x.io" }
+      assert.equal("email taken by 1", catch(User.create, User, { id = "2", email = "a@x.io" }))
+      assert.equal(1, User:count())
+    end)
+
+    it("may create records of another model on the same backend", function()
+      local Audit = Model("Audit", {
+        model_backend = backend,
+        id = Field.integer { primary_key = true },
+        message = "string",
+      })
+      local n = 0
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        after_save = function(u)
+          n = n + 1
+          Audit:create { id = n, message = "saved " .. u.id }
+        end,
+        after_delete = function(u)
+          n = n + 1
+          Audit:create { id = n, message = "deleted " .. u.id }
+        end,
+      })
+      User:create { id = "1" }
+      User:create_many { { id = "2" }, { id = "3" } }
+      User:get("2"):delete()
+      local messages = {}
+      for _, a in ipairs(Audit:where():order_by("id"):all()) do messages[#messages + 1] = a.message end
+      assert.same({ "saved 1", "saved 2", "saved 3", "deleted 2" }, messages)
+      assert.equal(2, User:count())
+    end)
+
+    it("may create records of the same model", function()
+      local User
+      User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        after_save = function(u)
+          if not u.id:find("^shadow") then User:upsert { id = "shadow-" .. u.id } end
+        end,
+      })
+      User:create { id = "1" }
+      User:create { id = "2" }
+      assert.same({ "1", "shadow-1", "2", "shadow-2" }, ids(User:all()))
+    end)
+
+    it("a before_save that writes another record then raises leaves that write alone", function()
+      local Other = Model("Other", { model_backend = backend, id = Field.string { primary_key = true } })
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function(u)
+          Other:create { id = u.id }
+          error("no", 0)
+        end,
+      })
+      catch(User.create, User, { id = "1" })
+      assert.equal(0, User:count())
+      assert.equal(1, Other:count())
+    end)
+
+    it("may delete other records in before_delete", function()
+      local Post = Model("Post", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        author = "string",
+      })
+      local User = Model("User", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_delete = function(u) Post:where { author = u.id }:delete() end,
+      })
+      User:create { id = "alice" }
+      User:create { id = "bob" }
+      Post:create_many { { id = "p1", author = "alice" }, { id = "p2", author = "bob" }, { id = "p3", author = "alice" } }
+      User:where { id = "alice" }:delete()
+      assert.same({ "p2" }, ids(Post:all()))
+      assert.same({ "bob" }, ids(User:all()))
+    end)
+  end)
+
+  describe("a hook deleting records while a query's results are loaded", function()
+    local Item, deleting
+
+    local function build(n)
+      deleting = true
+      Item = Model("Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        n = Field.integer { index = true },
+        after_load = function(u)
+          -- deletes the next record and one far ahead
+          if deleting then Item:where { n__in = { u.n + 1, u.n + 7 } }:delete() end
+        end,
+      })
+      local specs = {}
+      for i = 1, n do specs[i] = { id = ("%04d"):format(i), n = i } end
+      Item:create_many(specs)
+    end
+
+    -- The walk returned intact instances, no record twice, and every record
+    -- still stored at the end (it existed during the whole walk).
+    local function check(got, n)
+      local seen = {}
+      for _, u in ipairs(got) do
+        assert.equal(("%04d"):format(u.n), u.id)
+        assert.is_nil(seen[u.id], "returned twice: " .. u.id)
+        seen[u.id] = true
+      end
+      deleting = false
+      local left = Item:where():order_by("n"):all()
+      for _, u in ipairs(left) do
+        assert.is_true(seen[u.id] == true, "skipped " .. u.id)
+      end
+      assert.equal(#left, Item:count())
+      assert.is_true(#left < n)
+      -- the store is still usable and consistent
+      Item:create { id = "new", n = 0 }
+      assert.equal(#left + 1, Item:count())
+      assert.equal(#left, Item:where { n__gte = 1 }:count())
+    end
+
+    it("cannot corrupt all()", function()
+      build(40)
+      check(Item:all(), 40)
+    end)
+
+    it("cannot corrupt each() across pages", function()
+      build(600)
+      local got = {}
+      for u in Item:where():each() do got[#got + 1] = u end
+      check(got, 600)
+    end)
+
+    it("cannot corrupt paginate()", function()
+      build(60)
+      local got, cursor = {}, nil
+      repeat
+        local q = Item:where():limit(7)
+        if cursor then q = q:cursor(cursor) end
+        local page
+        page, cursor = q:paginate()
+        for _, u in ipairs(page) do got[#got + 1] = u end
+      until cursor == nil
+      check(got, 60)
+    end)
+
+    it("cannot corrupt an ordered query", function()
+      build(40)
+      check(Item:where():order_by("-n"):all(), 40)
+    end)
+  end)
+end)
