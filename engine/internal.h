@@ -48,7 +48,6 @@ void rm_mem_release(rm_mem *m);
 size_t rm_mem_reserved(const rm_mem *m);
 
 void *rm_mem_alloc(rm_mem *m, size_t size);
-void *rm_mem_realloc(rm_mem *m, void *p, size_t old_size, size_t new_size);
 void rm_mem_free(rm_mem *m, void *p, size_t size);
 
 /* Plain allocation for objects not owned by a store (schemas, queries). */

@@ -4,7 +4,6 @@
  * the store's slab (slab.c) and larger ones from malloc.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -41,26 +40,6 @@ void rm_mem_free(rm_mem *m, void *p, size_t size) {
     m->large -= size;
     free(p);
   }
-}
-
-/* Moves between slab and malloc as the size crosses RM_SLAB_MAX. */
-void *rm_mem_realloc(rm_mem *m, void *p, size_t old_size, size_t new_size) {
-  void *q;
-  if (p == NULL) return rm_mem_alloc(m, new_size);
-  if (!USE_SLAB(old_size) && !USE_SLAB(new_size)) {
-    if (new_size > old_size && over_limit(m, new_size - old_size)) return NULL;
-    q = realloc(p, new_size ? new_size : 1);
-    if (q != NULL) {
-      m->bytes = m->bytes - old_size + new_size;
-      m->large = m->large - old_size + new_size;
-    }
-    return q;
-  }
-  q = rm_mem_alloc(m, new_size);
-  if (q == NULL) return NULL;
-  memcpy(q, p, old_size < new_size ? old_size : new_size);
-  rm_mem_free(m, p, old_size);
-  return q;
 }
 
 void rm_mem_release(rm_mem *m) { rm_slab_release(&m->slab); }

@@ -38,7 +38,7 @@ static int type_error(const rm_schema *s, const rm_field *f,
 }
 
 static int nan_error(const rm_schema *s, const rm_field *f, rm_diag *d) {
-  rm_diag_field_error(d, f->name, "nan", "%s.%s: NaN is not a %s value",
+  rm_diag_field_error(d, f->name, "nan", "%s.%s: NaN is not allowed in a %s field",
                       s->name, f->name, rm_ftype_name(f->type));
   return -1;
 }
