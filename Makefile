@@ -24,6 +24,12 @@ LUAROCKS   ?= luarocks
 PKG_CONFIG ?= pkg-config
 
 LUA_CFLAGS := $(shell $(PKG_CONFIG) --cflags lua5.4 2>/dev/null || echo -I/usr/include/lua5.4)
+# PCRE2 (string field patterns) is the engine's; jansson (to_json,
+# from_json) belongs to the bindings only.
+PCRE2_CFLAGS   := $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
+PCRE2_LIBS     := $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 WARNINGS := -std=c99 -Wall -Wextra -pedantic -Wshadow \
             -Wmissing-prototypes -Wstrict-prototypes
@@ -33,7 +39,8 @@ MEMCHECK_OPT := -O0 -g
 # The engine is compiled without the Lua include path: it must know no Lua.
 ALL_CFLAGS = $(WARNINGS) $(DEFINES) -fPIC -Iengine $(EXTRA_CFLAGS) $(CFLAGS)
 DEPFLAGS  = -MMD -MP
-LDLIBS   := -lm
+ENGINE_LIBS := $(PCRE2_LIBS) -lm
+LDLIBS   := $(JANSSON_LIBS) $(ENGINE_LIBS)
 
 ENGINE_SRC   := $(sort $(wildcard engine/*.c))
 BINDINGS_SRC := $(sort $(wildcard bindings/*.c))
@@ -89,7 +96,8 @@ $(MC_MODULE): $(MC_ENGINE_OBJ) $(MC_BIND_OBJ)
 	$(CC) -shared -o $@.tmp $^ $(LDLIBS)
 	@mv -f $@.tmp $@
 
-$(BINDINGS_OBJ) $(MC_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS)
+$(BINDINGS_OBJ) $(MC_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS) $(JANSSON_CFLAGS)
+$(ENGINE_OBJ) $(MC_ENGINE_OBJ) $(NOSLAB_OBJ): EXTRA_CFLAGS = $(PCRE2_CFLAGS)
 
 $(BUILD)/obj/release/%.o: %.c
 	@mkdir -p $(@D)
@@ -106,11 +114,11 @@ $(BUILD)/obj/noslab/%.o: %.c
 # Engine tests link the engine objects only: no bindings, no Lua.
 $(BUILD)/tests/%: tests/engine/%.c $(ENGINE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(OPT) -Itests/engine $(DEPFLAGS) -o $@ $< $(ENGINE_OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(OPT) -Itests/engine $(DEPFLAGS) -o $@ $< $(ENGINE_OBJ) $(ENGINE_LIBS)
 
 $(BUILD)/tests-noslab/%: tests/engine/%.c $(NOSLAB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(OPT) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(NOSLAB_OBJ) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(OPT) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(NOSLAB_OBJ) $(ENGINE_LIBS)
 
 .SECONDARY: $(NOSLAB_OBJ)
 
@@ -131,7 +139,7 @@ check: check-warnings check-engine check-specs check-memcheck check-rockspec che
 check-warnings:
 	@echo "== stage: warning-free build (-Werror, -O2 and -O0)"
 	@$(STAGE) "C sources compile without warnings" -- \
-	  bash scripts/check-warnings.sh "$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) -Itests/engine -Werror" \
+	  bash scripts/check-warnings.sh "$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(PCRE2_CFLAGS) $(JANSSON_CFLAGS) -Itests/engine -Werror" \
 	  $(ENGINE_SRC) $(BINDINGS_SRC) $(TEST_SRC)
 
 check-engine: $(TEST_BIN)
@@ -178,7 +186,10 @@ demo: deps
 run-demo: $(MODULE)
 	@$(RUN_ENV) $(LUA) examples/todo.lua
 
-bench: deps
+# The benchmark also wants tarantool and gnuplot-nox; deps.sh bench installs
+# them when it can and goes on without them when it cannot.
+bench:
+	@bash scripts/deps.sh bench
 	@$(MAKE) --no-print-directory run-bench
 
 run-bench: $(MODULE)
