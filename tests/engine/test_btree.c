@@ -631,6 +631,397 @@ static void test_oom(void) {
   rm_mem_release(&m);
 }
 
+/* ------------------------------------------------------------- unput */
+
+/* What the inserts of the unput runs did, told by the bytes and height
+ * they added, and what went wrong undoing them. */
+typedef struct unput_tally {
+  long seqs, inserts, firsts, puts, leaf_splits, inner_splits, new_roots;
+  long failed_insert, step, check, content, absent;
+} unput_tally;
+
+static void snap_entries(const rm_btree *t, rm_bt_entry *snap) {
+  rm_bt_iter it;
+  const rm_bt_entry *e;
+  size_t i = 0;
+  rm_btree_seek(t, 0, &it);
+  while ((e = rm_btree_next(&it)) != NULL) snap[i++] = *e;
+}
+
+/* The tree holds the n entries of snap, in that order. */
+static int same_entries(const rm_btree *t, const rm_bt_entry *snap, size_t n) {
+  rm_bt_iter it;
+  const rm_bt_entry *e;
+  size_t i = 0;
+  if (rm_btree_count(t) != n) return 0;
+  rm_btree_seek(t, 0, &it);
+  while ((e = rm_btree_next(&it)) != NULL)
+    if (i >= n || !same_entry(e, &snap[i++])) return 0;
+  return i == n;
+}
+
+/* A key for an insert of a run: integer trees (int_span > 0, keys 0 to
+ * int_span) get integers anywhere, past either end, or the key of the
+ * run's previous insert; mixed trees get random keys of every kind. Both
+ * often take the key of an entry in the tree, so that inserts pile up in
+ * one leaf and split it, and pass entries to its neighbours. */
+static rm_value unput_key(const rm_btree *t, uint64_t *s, int64_t int_span,
+                          const rm_bt_entry *prev) {
+  size_t k = rnd_below(s, 10);
+  if (prev != NULL && k < 3) return prev->key;
+  if (k < 6 && rm_btree_count(t) > 0)
+    return rm_btree_at(t, rnd_below(s, rm_btree_count(t)))->key;
+  if (int_span == 0) return random_key(s);
+  if (k == 6) return rm_int(int_span + 1 + (int64_t)rnd_below(s, 3));
+  if (k == 7) return rm_int(-1 - (int64_t)rnd_below(s, 3));
+  return rm_int((int64_t)rnd_below(s, (size_t)int_span + 1));
+}
+
+/* One run: 1 to 5 inserts, then unputs in the reverse order. After each
+ * unput the bytes, count and height are those from before its insert and
+ * its entry is gone (`deep`: the tree's checks pass too); at the end the
+ * entries are those from before the run. */
+static void unput_run(rm_btree *t, rm_mem *m, uint64_t *s, uint64_t *next_seq,
+                      int64_t int_span, rm_bt_entry *snap, int deep,
+                      unput_tally *ut) {
+  rm_bt_entry e[5];
+  size_t bytes[6], count[6];
+  unsigned height[6];
+  int n = 1 + (int)rnd_below(s, 5), k;
+  snap_entries(t, snap);
+  bytes[0] = m->bytes;
+  count[0] = rm_btree_count(t);
+  height[0] = t->height;
+  ut->seqs++;
+  for (k = 0; k < n; k++) {
+    size_t added;
+    e[k] = entry(unput_key(t, s, int_span, k > 0 ? &e[k - 1] : NULL),
+                 (*next_seq)++);
+    if (rm_btree_insert(t, &e[k]) != 0) {
+      if (ut->failed_insert++ == 0) diag("unput: an insert failed");
+      n = k;
+      break;
+    }
+    bytes[k + 1] = m->bytes;
+    count[k + 1] = rm_btree_count(t);
+    height[k + 1] = t->height;
+    added = bytes[k + 1] - bytes[k];
+    ut->inserts++;
+    if (height[k] == 0) ut->firsts++;
+    else if (height[k + 1] > height[k]) ut->new_roots++;
+    else if (added > sizeof(rm_bt_leaf)) ut->inner_splits++;
+    else if (added == sizeof(rm_bt_leaf)) ut->leaf_splits++;
+    else ut->puts++;
+  }
+  for (k = n; k-- > 0;) {
+    int rc;
+    rm_btree_unput(t, &e[k].key, e[k].seq);
+    if (m->bytes != bytes[k] || rm_btree_count(t) != count[k] ||
+        t->height != height[k])
+      if (ut->step++ < 5)
+        diag("unput %d of %d: bytes %zu (want %zu), count %zu (want %zu), "
+             "height %u (want %u)", k + 1, n, m->bytes, bytes[k],
+             rm_btree_count(t), count[k], t->height, height[k]);
+    if (rm_btree_find(t, &e[k].key, e[k].seq) != NULL ||
+        (k > 0 && rm_btree_find(t, &e[k - 1].key, e[k - 1].seq) == NULL))
+      if (ut->absent++ == 0) diag("unput %d of %d: wrong entries found", k + 1, n);
+    if (deep && (rc = rm_btree_check(t)) != 0)
+      if (ut->check++ < 5) diag("unput %d of %d: check fails at line %d", k + 1, n, rc);
+  }
+  if (rm_btree_check(t) != 0 && ut->check++ < 5) diag("after a run: check fails");
+  if (!same_entries(t, snap, count[0]) && ut->content++ == 0)
+    diag("after a run: the entries differ from before it");
+}
+
+/* Integer trees built by ascending inserts, whose nodes are all full: a
+ * full root leaf (24), a full root over full leaves (504 = 24 * 21) and
+ * full levels down to the leaves (10584 = 24 * 21 * 21), so that any
+ * insert splits a leaf and every inner node above it and adds a root;
+ * and sizes just around those. */
+static void test_unput_full(unput_tally *ut) {
+  static const size_t sizes[] = {0, 1, 23, 24, 25, 503, 504, 505, 10584};
+  uint64_t s = 31337, next_seq = 1;
+  size_t z, i;
+  rm_bt_entry *snap = malloc(20000 * sizeof *snap);
+  for (z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+    rm_mem m;
+    rm_btree t;
+    size_t n = sizes[z], runs = n > 1000 ? 60 : 300;
+    uint64_t first = next_seq;
+    int bad = 0;
+    memset(&m, 0, sizeof m);
+    rm_btree_init(&t, &m);
+    for (i = 0; i < n; i++) {
+      rm_bt_entry e = entry(rm_int((int64_t)i * 4), next_seq++);
+      bad |= rm_btree_insert(&t, &e) != 0;
+    }
+    for (i = 0; i < runs; i++)
+      unput_run(&t, &m, &s, &next_seq, (int64_t)n * 4, snap, n <= 1000, ut);
+    /* Still a sound tree: deletes take it down to nothing. */
+    for (i = 0; i < n; i++) {
+      rm_value k = rm_int((int64_t)i * 4);
+      bad |= rm_btree_delete(&t, &k, first + i) != 1;
+    }
+    ok(!bad && m.bytes == 0 && t.root == NULL,
+       "unput on a tree of %zu ascending keys (%zu runs): deletes then free "
+       "every byte", n, runs);
+    rm_mem_release(&m);
+  }
+  free(snap);
+}
+
+/* Mixed keys (every kind, nil and strings included) in a tree that grows
+ * and shrinks by committed inserts and deletes between the runs, from
+ * empty to 6,000 entries and back. */
+static void test_unput_random(unput_tally *ut) {
+  enum { RUNS = 2400, CAP = 40000 };
+  static const size_t targets[] = {30, 2000, 0, 6000, 300, 3000};
+  uint64_t s = 0xC0FFEE, next_seq = 1;
+  rm_mem m;
+  rm_btree t;
+  rm_bt_entry *live = malloc(CAP * sizeof *live);
+  rm_bt_entry *snap = malloc((CAP + 8) * sizeof *snap);
+  size_t nlive = 0, run, i;
+  int bad = 0;
+  memset(&m, 0, sizeof m);
+  fill_str_pool(&s);
+  rm_btree_init(&t, &m);
+  for (run = 0; run < RUNS; run++) {
+    size_t target = targets[run * 6 / RUNS];
+    /* Committed changes toward the phase's size, and a few either way. */
+    size_t ops = nlive + 400 < target || nlive > target + 400 ? 400 : 6;
+    for (i = 0; i < ops; i++) {
+      int grow = nlive < target ? rnd_below(&s, 8) != 0 : rnd_below(&s, 8) == 0;
+      if ((grow || nlive == 0) && nlive < CAP) {
+        rm_bt_entry e = entry(random_key(&s), next_seq++);
+        bad |= rm_btree_insert(&t, &e) != 0;
+        live[nlive++] = e;
+      } else if (nlive > 0) {
+        size_t j = rnd_below(&s, nlive);
+        bad |= rm_btree_delete(&t, &live[j].key, live[j].seq) != 1;
+        live[j] = live[--nlive];
+      }
+    }
+    unput_run(&t, &m, &s, &next_seq, 0, snap, nlive <= 1000, ut);
+  }
+  ok(!bad, "unput: the committed inserts and deletes between runs succeed");
+  rm_btree_clear(&t);
+  is_uint(m.bytes, 0, "unput: clear then frees every byte");
+  free(live);
+  free(snap);
+  rm_mem_release(&m);
+}
+
+/* Inserts that fail for memory in the middle of a run leave nothing to
+ * undo; the inserts before them are unput as usual. */
+static void test_unput_oom(void) {
+  rm_mem m;
+  rm_btree t;
+  rm_bt_entry e[3];
+  size_t i, before;
+  int bad = 0;
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  for (i = 0; i < 504; i++) {
+    rm_bt_entry x = entry(rm_int((int64_t)i * 4), i + 1);
+    bad |= rm_btree_insert(&t, &x) != 0;
+  }
+  before = m.bytes;
+  e[0] = entry(rm_int(101), 1001); /* splits a leaf, the root, adds a root */
+  e[1] = entry(rm_int(102), 1002);
+  e[2] = entry(rm_int(1001), 1003); /* another full leaf: a split */
+  bad |= rm_btree_insert(&t, &e[0]) != 0 || rm_btree_insert(&t, &e[1]) != 0;
+  m.limit = m.bytes + 1;
+  bad |= rm_btree_insert(&t, &e[2]) != -1;
+  m.limit = 0;
+  rm_btree_unput(&t, &e[1].key, e[1].seq);
+  rm_btree_unput(&t, &e[0].key, e[0].seq);
+  ok(!bad && m.bytes == before && t.height == 2 && rm_btree_count(&t) == 504 &&
+     rm_btree_check(&t) == 0,
+     "unput: inserts before one that failed for memory are undone");
+  rm_btree_unput(&t, &e[2].key, e[2].seq);
+  ok(m.bytes == before && rm_btree_count(&t) == 504 && rm_btree_check(&t) == 0,
+     "unput of an entry not in the tree changes nothing");
+  rm_btree_clear(&t);
+  rm_mem_release(&m);
+}
+
+/* Inserts, unputs and deletes at random. Unputs pop inserts like a
+ * stack (the latest insert not yet undone, after any delete), and each
+ * must give back the bytes its insert took; with `stray` set, unputs of
+ * any entry come in too, which must still remove it and leave a sound
+ * tree (the bytes are then not checked). */
+static void unput_mixed(int stray) {
+  enum { OPS = 12000, CAP = 2000 };
+  uint64_t s = stray ? 0xBADC0DE : 0x5EED;
+  rm_mem m;
+  rm_btree t;
+  model md;
+  rm_bt_entry run[64];
+  size_t run_bytes[64], nrun = 0, bad_bytes = 0, pops = 0, strays = 0;
+  size_t split_pops = 0, peak = 0;
+  long op;
+  int bad = 0, unsound = 0;
+  memset(&m, 0, sizeof m);
+  rm_btree_init(&t, &m);
+  model_init(&md, OPS + 1, OPS + 1);
+  for (op = 0; op < OPS; op++) {
+    size_t k = rnd_below(&s, 20);
+    if ((k < 12 || md.nlive == 0) && md.nlive < CAP && nrun < 64) {
+      /* Often the key of a live entry, so that leaves fill and split. */
+      rm_bt_entry e = entry(md.nlive > 0 && k < 5
+                                ? md.live[rnd_below(&s, md.nlive)].key
+                                : random_key(&s),
+                            md.next_seq++);
+      size_t before = m.bytes;
+      bad |= rm_btree_insert(&t, &e) != 0;
+      model_add(&md, &e);
+      run[nrun] = e;
+      run_bytes[nrun++] = before;
+    } else if (k < 17 && nrun > 0) {
+      size_t j, before = m.bytes;
+      nrun--;
+      for (j = 0; md.live[j].seq != run[nrun].seq; j++) continue;
+      model_take(&md, j);
+      rm_btree_unput(&t, &run[nrun].key, run[nrun].seq);
+      bad_bytes += m.bytes != run_bytes[nrun];
+      split_pops += m.bytes < before;
+      pops++;
+    } else if (md.nlive > 0 && k >= 17) {
+      rm_bt_entry e = model_take(&md, rnd_below(&s, md.nlive));
+      if (stray && k >= 19) {
+        rm_btree_unput(&t, &e.key, e.seq);
+        strays++;
+      } else {
+        bad |= rm_btree_delete(&t, &e.key, e.seq) != 1;
+      }
+      nrun = 0;
+    }
+    if (op % 100 == 99) {
+      model_sync(&md);
+      unsound += !tree_equals(&t, &md);
+    }
+    if (md.nlive > peak) peak = md.nlive;
+  }
+  model_sync(&md);
+  diag("unput %s: up to %zu entries, %zu unputs gave nodes back",
+       stray ? "astray" : "as a stack", peak, split_pops);
+  ok(!bad && unsound == 0 && tree_equals(&t, &md),
+     "unput %s: %zu unputs%s; the tree holds what the model says and passes "
+     "its checks throughout", stray ? "astray" : "as a stack", pops + strays,
+     stray ? ", some of entries that were not the last insert" : "");
+  if (!stray)
+    is_uint(bad_bytes, 0, "unput as a stack: each of %zu unputs gives back "
+            "the bytes its insert took", pops);
+  rm_btree_clear(&t);
+  is_uint(m.bytes, 0, "unput %s: clear frees every byte",
+          stray ? "astray" : "as a stack");
+  model_free(&md);
+  rm_mem_release(&m);
+}
+
+/* Builds a tree of keys 0, 4, 8, ... by ascending inserts (seq = key / 4
+ * + 1): full leaves, and full inner nodes above them. */
+static void ascending_tree(rm_btree *t, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    rm_bt_entry e = entry(rm_int((int64_t)i * 4), i + 1);
+    rm_btree_insert(t, &e);
+  }
+}
+
+/* Unputs of entries that were not the last insert, in the three shapes
+ * proper use never meets: the entry alone in its leaf (which then takes
+ * an entry from the nearest neighbour with two, to the right or to the
+ * left), and an entry beside a split that is not its own (then it goes
+ * as by a delete). Each leaves a sound tree without the entry. */
+static void test_unput_astray(void) {
+  rm_mem m;
+  rm_btree t;
+  rm_bt_entry x, y;
+  rm_value k;
+  size_t bytes;
+  memset(&m, 0, sizeof m);
+  /* Three full leaves, one entry out of the last; -1 in front of the
+   * first splits it into [-1] and the 24 others (its neighbour is full);
+   * 1000 then goes into the last leaf, which has room. */
+  rm_btree_init(&t, &m);
+  ascending_tree(&t, 72);
+  k = rm_int(284);
+  rm_btree_delete(&t, &k, 72);
+  x = entry(rm_int(-1), 100);
+  y = entry(rm_int(1000), 101);
+  rm_btree_insert(&t, &x);
+  rm_btree_insert(&t, &y);
+  bytes = m.bytes;
+  rm_btree_unput(&t, &x.key, x.seq);
+  ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 72 &&
+     rm_btree_find(&t, &x.key, x.seq) == NULL &&
+     rm_btree_find(&t, &y.key, y.seq) != NULL && m.bytes == bytes &&
+     rm_btree_at(&t, 0)->seq == 1 && t.root != NULL && t.height == 2 &&
+     ((rm_bt_inner *)t.root)->n == 4,
+     "unput astray: the only entry of the first leaf is replaced from the right");
+  rm_btree_clear(&t);
+  /* Three full leaves, four entries out of the first; 1000 splits the
+   * last one into [24] and [1000]; 1 goes into the first leaf. */
+  ascending_tree(&t, 72);
+  for (k = rm_int(4); k.u.i <= 16; k.u.i += 4) rm_btree_delete(&t, &k, (uint64_t)k.u.i / 4 + 1);
+  x = entry(rm_int(1000), 100);
+  y = entry(rm_int(1), 101);
+  rm_btree_insert(&t, &x);
+  rm_btree_insert(&t, &y);
+  bytes = m.bytes;
+  rm_btree_unput(&t, &x.key, x.seq);
+  ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 69 &&
+     rm_btree_find(&t, &x.key, x.seq) == NULL &&
+     rm_btree_find(&t, &y.key, y.seq) != NULL && m.bytes == bytes &&
+     rm_btree_at(&t, 68)->seq == 72,
+     "unput astray: the only entry of the last leaf is replaced from the left");
+  rm_btree_clear(&t);
+  /* A full root over full leaves; 41 splits leaf 10, the root, and adds
+   * a root; then an entry of leaf 3 is unput. */
+  ascending_tree(&t, 504);
+  x = entry(rm_int(41), 1000);
+  rm_btree_insert(&t, &x);
+  k = rm_int(300);
+  rm_btree_unput(&t, &k, 76);
+  ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 504 &&
+     rm_btree_find(&t, &k, 76) == NULL && rm_btree_find(&t, &x.key, x.seq) != NULL,
+     "unput astray: an entry beside another insert's split goes as by a delete");
+  rm_btree_unput(&t, &x.key, x.seq);
+  ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 503 &&
+     rm_btree_find(&t, &x.key, x.seq) == NULL,
+     "unput astray: ... and the tree stays sound for the next unput");
+  rm_btree_clear(&t);
+  is_uint(m.bytes, 0, "unput astray: clear frees every byte");
+  rm_mem_release(&m);
+}
+
+static void test_unput(void) {
+  unput_tally ut;
+  memset(&ut, 0, sizeof ut);
+  test_unput_full(&ut);
+  test_unput_random(&ut);
+  diag("unput: %ld runs, %ld inserts: %ld first leaves, %ld without a split, "
+       "%ld leaf splits, %ld up into inner nodes, %ld new roots", ut.seqs,
+       ut.inserts, ut.firsts, ut.puts, ut.leaf_splits, ut.inner_splits,
+       ut.new_roots);
+  ok(ut.failed_insert == 0, "unput: every insert of the runs succeeds");
+  ok(ut.step == 0, "unput: after each unput, bytes, count and height are "
+     "those from before its insert");
+  ok(ut.absent == 0, "unput: each unput removes its entry and only it");
+  ok(ut.check == 0, "unput: the tree's checks pass after every unput");
+  ok(ut.content == 0, "unput: after each run the entries are those from before it");
+  ok(ut.firsts > 0 && ut.puts > 0 && ut.leaf_splits > 100 &&
+     ut.inner_splits > 100 && ut.new_roots > 100,
+     "unput: the runs undo first leaves, plain inserts, leaf splits, inner "
+     "splits and new roots");
+  test_unput_oom();
+  unput_mixed(0);
+  unput_mixed(1);
+  test_unput_astray();
+}
+
 static double seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -688,6 +1079,7 @@ int main(void) {
   test_patterns();
   test_owned_strings();
   test_oom();
+  test_unput();
   test_speed();
   return done_testing();
 }

@@ -155,6 +155,47 @@ static void test_round_trip(void) {
   }
 }
 
+/* rm_datetime_round gives the times that format and parse keep exactly
+ * (what datetime fields store, so that JSON text round trips): it is
+ * idempotent, and parse(format(round(t))) == round(t) bit for bit, over
+ * the whole valid range, with and without fractions, before and after
+ * 1970. */
+static void test_exact_round_trip(void) {
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  int i, exact = 0, idempotent = 0, near = 0;
+  const int n = 200000;
+  for (i = 0; i < n; i++) {
+    double t, r, back = 0;
+    char buf[40];
+    size_t len;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    /* Seconds over years 1..9999, with a random fraction of a second
+     * finer than a microsecond (every other time), or a whole number of
+     * microseconds. */
+    t = -62135596800.0 + (double)(x % 315537897600ULL);
+    t += (i & 1) ? (double)(x >> 40) / (double)(1ULL << 24)
+                 : (double)((x >> 20) % 1000000) / 1e6;
+    if (!rm_datetime_valid(t)) t = 0;
+    r = rm_datetime_round(t);
+    idempotent += rm_datetime_round(r) == r;
+    near += fabs(r - t) <= 0.5e-6 + fabs(t) * 4e-16;
+    len = rm_datetime_format(r, buf);
+    exact += rm_datetime_parse(buf, len, &back) == 0 && back == r;
+  }
+  is_int(idempotent, n, "rounding is idempotent for %d random times", n);
+  is_int(near, n, "rounding moves a time by at most half a microsecond");
+  is_int(exact, n, "parse(format(t)) == t exactly for rounded times");
+  ok(rm_datetime_round(-0.3) == -0.3, "-0.3 stays -0.3 (times before 1970 mirror those after)");
+  ok(rm_datetime_round(1736937000.123) == 1736937000.123, "a time in milliseconds is kept");
+  ok(rm_datetime_round(1736937000.1234567) == 1736937000.123457, "sub-microseconds are rounded");
+  {
+    double t = rm_datetime_now();
+    ok(rm_datetime_round(t) == t, "rm_datetime_now gives rounded times");
+  }
+}
+
 /* rm_datetime_valid: the times format can write, years 1 to 9999. */
 static void test_valid_range(void) {
   ok(rm_datetime_valid(-62135596800.0), "0001-01-01T00:00:00Z is valid");
@@ -182,6 +223,7 @@ int main(void) {
   test_parse_length();
   test_format();
   test_round_trip();
+  test_exact_round_trip();
   test_valid_range();
   test_now();
   return done_testing();
