@@ -6,8 +6,8 @@
 --   lua5.4 bench/bench.lua            run them all, print the comparison
 --   BENCH_N=10000 BENCH_ROUNDS=1 lua5.4 bench/bench.lua
 --
--- Environment: BENCH_N (records, default 100000), BENCH_ROUNDS (default 3),
--- BENCH_QUERY_SECONDS (CPU time each query phase runs for, default 1.0),
+-- Environment: BENCH_N (records, default 100000), BENCH_ROUNDS (default 5),
+-- BENCH_QUERY_SECONDS (CPU time each query phase runs for, default 0.5),
 -- BENCH_CHART (the PNG to write, default build/bench.png), BENCH_TARANTOOL
 -- (the tarantool binary, default `tarantool` from PATH).
 --
@@ -26,6 +26,18 @@
 --           way to delete one record by key; plain store: delete(id))
 -- Each query phase runs its query over and over for BENCH_QUERY_SECONDS of
 -- CPU time (at least 3 times) after checking its result once.
+--
+-- Issue 4's Doc workload, in processes of its own: Doc{id string pk, title
+-- string, tags json} with the Timestamp mixin (created_at, updated_at);
+-- N records with ids "doc-<i>" and tags a list of 10 strings and integers
+-- ({"t1", i, "t3", i % 7, "t5", "t6", i * 2, "t8", 9, "t10"}). Phases:
+--   doc_create  N creates (Doc:create / store:create)
+--   doc_get     N gets by id in the random order above, each reading the
+--               tags once: #tags and tags[2] (checked against i)
+-- against bench/plain_doc_store.lua, which type-checks the fields,
+-- deep-copies the tags on create and on get and stamps os.time(). One
+-- record is then checked outside the timing (tags, stamps, and that
+-- changing get's result leaves the store alone).
 -- Memory: RSS growth (from /proc/self/statm, after a full garbage
 -- collection) across the create phase, divided by N.
 --
@@ -38,6 +50,8 @@
 --                within 15% of
 --   orm-issue2   restmachine_orm, issue 2's model (no index, no age_copy):
 --                create only, for its memory target (<= 160 bytes/record)
+--   plain-doc    the Doc workload on bench/plain_doc_store.lua
+--   orm-doc      the Doc workload on restmachine_orm
 --   tarantool    Tarantool memtx (skipped when tarantool is not installed)
 -- The driver (this script without arguments) runs them in turn
 -- BENCH_ROUNDS times, keeps each phase's best rate and the lowest memory
@@ -288,14 +302,118 @@ local function run_queries(tag, sys)
   timed_query(tag, "q_walk", sys.q_walk, pages, "pages")
 end
 
+-- ------------------------------------------------------- the Doc workload
+
+-- Issue 4's workload: Doc{id string pk, title string, tags json} with the
+-- Timestamp mixin (created_at, updated_at), ids "doc-<i>", tags a list of
+-- 10 strings and integers. Both systems get the same create loop (the
+-- argument table built in the loop) and the same get loop (get by id in
+-- the random order, then read the tags once: their length and element 2).
+local function doc_tags(i)
+  return { "t1", i, "t3", i % 7, "t5", "t6", i * 2, "t8", 9, "t10" }
+end
+
+local function doc_system(which)
+  local sys = {}
+  local create, get, count, engine_bytes
+  if which == "orm-doc" then
+    package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
+    package.cpath = root .. "/build/?.so;" .. package.cpath
+    local orm = require("restmachine_orm")
+    local Model, Field = orm.Model, orm.Field
+    local backend = orm.backends.InMemoryBackend()
+    local Doc = Model("Doc", {
+      model_backend = backend,
+      mixins = { orm.mixins.Timestamp },
+      id = Field.string { primary_key = true },
+      title = Field.string {},
+      tags = Field.json {},
+    })
+    function create(r) return Doc:create(r) end
+    function get(id) return Doc:get(id) end
+    function count() return Doc:count() end
+    function engine_bytes()
+      local ok, stats = pcall(backend.stats, backend)
+      return ok and type(stats) == "table" and stats.bytes or nil
+    end
+  else
+    local Store = dofile(here .. "/plain_doc_store.lua")
+    local store = Store.new()
+    function create(r) return store:create(r) end
+    function get(id) return store:get(id) end
+    function count() return store.count end
+    function engine_bytes() return nil end
+  end
+  -- (create and get are called through these locals in both systems.)
+  function sys.doc_create(n)
+    for i = 1, n do
+      create { id = "doc-" .. i, title = "Doc " .. i, tags = doc_tags(i) }
+    end
+  end
+  function sys.doc_get(order)
+    for k = 1, #order do
+      local i = order[k]
+      local d = get("doc-" .. i)
+      local tags = d.tags
+      if #tags ~= 10 or tags[2] ~= i then error("doc-" .. i .. ": wrong tags") end
+    end
+  end
+  -- Outside the timing: one record has the right fields, and changing
+  -- what get returned does not change the store.
+  function sys.check(i)
+    local d = get("doc-" .. i)
+    local want = doc_tags(i)
+    assert(d.title == "Doc " .. i, "doc: wrong title")
+    for j = 1, 10 do
+      assert(d.tags[j] == want[j] and math.type(d.tags[j]) == math.type(want[j]),
+        "doc: wrong tag " .. j)
+    end
+    assert(type(d.created_at) == "number" and d.updated_at == d.created_at,
+      "doc: created_at/updated_at not set")
+    local tags = d.tags
+    tags[1] = "changed"
+    assert(get("doc-" .. i).tags[1] == "t1", "doc: get's result altered the store")
+  end
+  sys.count, sys.engine_bytes = count, engine_bytes
+  return sys
+end
+
 local TAGS = {
   plain = "plain Lua",
   orm = "restmachine_orm",
   ["orm-noindex"] = "orm, no index",
   ["orm-issue2"] = "orm, issue 2 model",
+  ["plain-doc"] = "plain Lua, Doc",
+  ["orm-doc"] = "orm, Doc",
 }
 
+-- The Doc workload's process: create, memory, get. Its figures are named
+-- doc_create, doc_get, doc_memory and doc_engine_bytes, so that the driver
+-- can file them with the plain and orm figures of the User workload.
+local function doc_worker(which, page_size)
+  io.stdout:setvbuf("line")
+  local sys = doc_system(which)
+  local tag = TAGS[which]
+  full_gc()
+  local rss0 = rss_bytes(page_size)
+  timed(tag, "doc_create", sys.doc_create, N)
+  full_gc()
+  local rss1 = rss_bytes(page_size)
+  assert(sys.count() == N, "count after create is not N")
+  local per_record = (rss1 - rss0) / N
+  io.write(("  [%s] memory %.1f bytes/record (RSS +%d KiB)\n")
+    :format(tag, per_record, (rss1 - rss0) // 1024))
+  io.write(("RESULT doc_memory %.17g\n"):format(per_record))
+  local engine = sys.engine_bytes()
+  if engine then io.write(("RESULT doc_engine_bytes %.17g\n"):format(engine / N)) end
+  local order = shuffled(N)
+  timed(tag, "doc_get", sys.doc_get, order)
+  sys.check(order[1])
+  sys.check(N)
+end
+
 local function worker(which, page_size)
+  if which == "plain-doc" or which == "orm-doc" then return doc_worker(which, page_size) end
   io.stdout:setvbuf("line")
   local sys = which == "plain" and plain_system() or orm_system(which)
   local tag = TAGS[which]
@@ -430,6 +548,11 @@ local PHASES = {
   { name = "q_scan", label = "age_copy == 42 (no index)", short = "age_copy == 42\\n(no index)" },
   { name = "q_top10", label = "order_by(age):limit(10)", short = "order_by(age)\\nlimit(10)" },
   { name = "q_walk", label = "paginate by 100 (pages/s)", short = "paginate\\n(pages of 100)" },
+  -- issue 4's Doc workload (plain Lua and orm only; see doc_system)
+  { name = "doc_create", label = "Doc create (json, Timestamp)", short = "Doc create\\n(json list,\\nTimestamp)",
+    doc = true },
+  { name = "doc_get", label = "Doc get, read tags", short = "Doc get\\n(json list,\\nTimestamp)",
+    doc = true },
 }
 
 -- 321302 -> "321k", 5690 -> "5.7k", 23.4 -> "23": the labels over the bars.
@@ -473,7 +596,7 @@ local function draw_chart(systems)
   dat:close()
   local gp = assert(io.open(gp_path, "w"))
   gp:write(([[
-set terminal pngcairo size 1400,760 font "DejaVu Sans,11"
+set terminal pngcairo size 1600,760 font "DejaVu Sans,11"
 set output %q
 set title "restmachine_orm benchmark: N = %s records, ops/s (best of %d rounds; higher is better)" noenhanced
 set datafile missing "?"
@@ -488,7 +611,7 @@ set ylabel "operations per second (log scale)"
 set grid ytics mytics
 set xtics nomirror scale 0 noenhanced
 set key inside top left vertical maxrows 2 Left reverse noenhanced samplen 2 width 2 box opaque
-set bmargin 4.5
+set bmargin 5.5
 ]]):format(png, thousands(N), ROUNDS, top * 40))
   local colors = { "#8c8c8c", "#1f77b4", "#9ecae1", "#d62728" }
   local plots = {}
@@ -519,6 +642,10 @@ local function driver()
   print(("ids \"user-<i>\", age = age_copy = i %% 100; get, update and delete in a random " ..
     "order (seed %d); each system runs in its own process; best of %d rounds; each query " ..
     "runs for %g s of CPU time"):format(SEED, ROUNDS, QUERY_SECONDS))
+  print(("and (issue 4) N = %s records of Doc{id string pk, title string, tags json} with " ..
+    "the Timestamp mixin, tags a list of 10 strings and integers: create, then get in the " ..
+    "same random order reading the tags; against bench/plain_doc_store.lua (type checks, " ..
+    "deep copy on create and on get, os.time() stamps)"):format(thousands(N)))
 
   local tarantool = have_command(shell_quote(TARANTOOL))
   local tmp
@@ -539,7 +666,10 @@ local function driver()
   end
   print()
 
+  -- The Doc runs' figures (doc_create, doc_get, doc_memory, ...) are filed
+  -- with the plain and orm ones: their names do not clash.
   local best = { plain = {}, orm = {}, ["orm-noindex"] = {}, ["orm-issue2"] = {} }
+  best["plain-doc"], best["orm-doc"] = best.plain, best.orm
   local tt_best, tt_failed = tarantool and {} or nil, false
   -- Keeps the best of the runs: highest rate, lowest memory.
   local function keep(into, got)
@@ -556,6 +686,8 @@ local function driver()
     { "orm", "restmachine_orm, age indexed" },
     { "orm-noindex", "restmachine_orm, age not indexed" },
     { "orm-issue2", "restmachine_orm, issue 2's model (create only, for memory)" },
+    { "plain-doc", "Doc with a json list and Timestamp, plain-Lua store (bench/plain_doc_store.lua)" },
+    { "orm-doc", "Doc with a json list and Timestamp, restmachine_orm" },
   }
   for round = 1, ROUNDS do
     for _, step in ipairs(steps) do
@@ -621,7 +753,7 @@ local function driver()
   target("count(age >= 50): orm / Tarantool", orm.q_count, tt.q_count, 10)
   target("age_copy == 42 (unindexed): orm / plain Lua", orm.q_scan, plain.q_scan, 10)
   for _, ph in ipairs(PHASES) do
-    if not ph.name:match("^q_") then
+    if not ph.name:match("^q_") and not ph.doc then
       target(ph.label .. ": with / without index", orm[ph.name], noidx[ph.name], 0.85)
     end
   end
@@ -632,6 +764,9 @@ local function driver()
       target(ph.label .. ": orm / plain Lua", orm[ph.name], plain[ph.name], ISSUE2[ph.name])
     end
   end
+  -- Issue 4's: the Doc workload against the plain-Lua store.
+  target("Doc create (json list, Timestamp): orm / plain Lua", orm.doc_create, plain.doc_create, 0.5)
+  target("Doc get, read tags: orm / plain Lua", orm.doc_get, plain.doc_get, 0.5)
 
   print()
   print("memory after the create phase (RSS growth / N)")
@@ -649,6 +784,8 @@ local function driver()
   mem("restmachine_orm, issue 2's model (no age_copy)", issue2,
     ("   target <= 160  %s"):format(mem_met and "met" or "NOT MET"))
   mem("Tarantool memtx", tt_best)
+  mem("Doc (json list, Timestamp): plain Lua store", { memory = plain.doc_memory })
+  mem("Doc (json list, Timestamp): restmachine_orm", { memory = orm.doc_memory, engine_bytes = orm.doc_engine_bytes })
 
   local systems = {
     { title = "plain Lua", results = plain },
