@@ -1,8 +1,11 @@
 /*
- * Ordered indexes: a B+tree per indexed field, of (value, seq) -> record,
- * kept exact through every write. String values in entries point into the
- * record, so an entry moves to the new record when a write replaces it
- * (rm_btree_replace) and goes before its record is freed.
+ * Ordered indexes: a B+tree per indexed field, of (value, seq) -> slot,
+ * kept exact through every write. Entries name the record by its slot in
+ * the table's insertion-order array, which a replacing write keeps: an
+ * update that leaves an indexed number or boolean unchanged does not touch
+ * that tree at all. String values in entries point into the record, so
+ * such an entry is repointed to the new record (rm_btree_replace); slots
+ * renumbered by compaction are renumbered in the trees too.
  */
 #include <string.h>
 
@@ -49,7 +52,26 @@ static void entry_of(const rm_table *t, int i, const rm_record *r,
                      rm_bt_entry *e) {
   rm_record_get(t->schema, r->data, t->schema->indexed[i], &e->key);
   e->seq = r->seq;
-  e->rec = r;
+  e->rec = (const void *)(uintptr_t)r->slot;
+}
+
+const rm_record *rm_index_record(const rm_table *t, const rm_bt_entry *e) {
+  return t->slots[(uintptr_t)e->rec];
+}
+
+/* After compaction gave records new slot numbers (r->slot) but before the
+ * slot array itself moved: every entry follows its record. */
+void rm_index_renumber(rm_table *t) {
+  int i;
+  for (i = 0; i < t->schema->nindexed; i++) {
+    rm_bt_iter it;
+    const rm_bt_entry *e;
+    rm_btree_seek(&t->trees[i], 0, &it);
+    while ((e = rm_btree_next(&it)) != NULL) {
+      rm_bt_entry *w = (rm_bt_entry *)e; /* rec is not part of the order */
+      w->rec = (const void *)(uintptr_t)t->slots[(uintptr_t)e->rec]->slot;
+    }
+  }
 }
 
 /* Whether index i keeps old's entry for r (same value and seq: the entry
@@ -102,8 +124,9 @@ void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
   for (i = 0; i < t->schema->nindexed; i++) {
     rm_bt_entry e;
     if (unchanged(t, i, r, old)) {
+      /* Same slot: only string keys, which point into the record, move. */
       entry_of(t, i, r, &e);
-      rm_btree_replace(&t->trees[i], &e);
+      if (e.key.tag == RM_V_STR) rm_btree_replace(&t->trees[i], &e);
     } else {
       entry_of(t, i, old, &e);
       rm_btree_delete(&t->trees[i], &e.key, e.seq);

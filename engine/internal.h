@@ -226,6 +226,11 @@ int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old);
 void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old);
 void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old);
 void rm_index_remove(rm_table *t, const rm_record *r);
+/* Compaction: records have new slot numbers, the array is not moved yet. */
+void rm_index_renumber(rm_table *t);
+struct rm_bt_entry;
+/* The record an index entry names. */
+const rm_record *rm_index_record(const rm_table *t, const struct rm_bt_entry *e);
 
 /* The record with this key (coerced to the key's type), or NULL; -1 when
  * the key has the wrong type. */

@@ -167,7 +167,7 @@ static int walk_up(gather *g, const rm_btree *tr, size_t lo, size_t hi) {
   const rm_bt_entry *e;
   rm_btree_seek(tr, lo, &it);
   for (; lo < hi && (e = rm_btree_next(&it)) != NULL; lo++)
-    if (take(g, e->rec)) return 1;
+    if (take(g, rm_index_record(g->t, e))) return 1;
   return 0;
 }
 

@@ -66,15 +66,15 @@ static int not_found(rm_table *t, const unsigned char *data, rm_diag *d) {
 
 /* -------------------------------------------------------------- slots */
 
-/* Renumbers live records into the front of the slot array. */
+/* Renumbers live records into the front of the slot array: records and
+ * index entries learn their new numbers first, then the array moves. */
 static void compact_slots(rm_table *t) {
   size_t i, n = 0;
-  for (i = 0; i < t->nslots; i++) {
-    if (t->slots[i] == NULL) continue;
-    t->slots[n] = t->slots[i];
-    t->slots[n]->slot = (uint32_t)n;
-    n++;
-  }
+  for (i = 0; i < t->nslots; i++)
+    if (t->slots[i] != NULL) t->slots[i]->slot = (uint32_t)n++;
+  rm_index_renumber(t);
+  for (i = 0, n = 0; i < t->nslots; i++)
+    if (t->slots[i] != NULL) t->slots[n++] = t->slots[i];
   t->nslots = n;
 }
 
@@ -123,13 +123,11 @@ static void trim_slots(rm_table *t) {
   while (t->nslots > 0 && t->slots[t->nslots - 1] == NULL) t->nslots--;
 }
 
-/* Puts r in insertion order: the slot of the record it replaces, or a new
- * one at the end (reserved beforehand). Its seq was set by prepare(). */
+/* Puts r in insertion order at the slot prepare() gave it: the slot of
+ * the record it replaces, or the next one at the end (reserved). */
 static void place_record(rm_table *t, rm_record *r, const rm_record *old) {
-  if (old != NULL) {
-    r->slot = old->slot;
-  } else {
-    r->slot = (uint32_t)t->nslots++;
+  if (old == NULL) {
+    t->nslots = (size_t)r->slot + 1;
     t->count++;
   }
   t->slots[r->slot] = r;
@@ -375,6 +373,9 @@ static int prepare(rm_table *t, change *c, size_t n,
     out_of_memory(t, d);
     goto fail;
   }
+  /* Slots after any compaction: index entries name records by slot. */
+  for (i = 0, inserts = 0; i < n; i++)
+    c[i].rec->slot = c[i].old ? c[i].old->slot : (uint32_t)(t->nslots + inserts++);
   return 0;
 fail:
   free_new(t, c, n);
