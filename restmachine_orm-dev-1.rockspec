@@ -1,7 +1,8 @@
 -- restmachine_orm: an ActiveRecord-style ORM for Lua 5.4 with its engine in C.
 -- One C module (restmachine_orm.core, built from every engine and binding
--- source) and the pure-Lua modules around it. No rock dependencies: the only
--- system requirement is uthash's header (Debian: uthash-dev).
+-- source) and the pure-Lua modules around it. No rock dependencies; the
+-- system requirements are uthash's header and the jansson and PCRE2
+-- libraries (Debian: uthash-dev, libjansson-dev, libpcre2-dev).
 -- The build table below is generated: after adding or removing a source
 -- file run `make rockspec`; `make test` fails when it is out of date.
 rockspec_format = "3.0"
@@ -25,6 +26,11 @@ update, delete and query records with Django-style lookups.
 dependencies = {
    "lua >= 5.4",
 }
+-- jansson for to_json/from_json, PCRE2 (8-bit) for string field patterns.
+external_dependencies = {
+   JANSSON = { header = "jansson.h", library = "jansson" },
+   PCRE2 = { header = "pcre2.h", library = "pcre2-8" },
+}
 build = {
    type = "builtin",
    modules = {
@@ -36,8 +42,10 @@ build = {
             "engine/diag.c",
             "engine/hashmap.c",
             "engine/index.c",
+            "engine/json.c",
             "engine/mem.c",
             "engine/node.c",
+            "engine/pattern.c",
             "engine/plan.c",
             "engine/query.c",
             "engine/record.c",
@@ -53,12 +61,16 @@ build = {
             "bindings/core.c",
             "bindings/instance.c",
             "bindings/instance_state.c",
+            "bindings/json.c",
+            "bindings/jsontext.c",
             "bindings/model.c",
             "bindings/node.c",
             "bindings/run.c",
             "bindings/store.c",
          },
-         incdirs = { "engine" },
+         incdirs = { "engine", "$(JANSSON_INCDIR)", "$(PCRE2_INCDIR)" },
+         libdirs = { "$(JANSSON_LIBDIR)", "$(PCRE2_LIBDIR)" },
+         libraries = { "jansson", "pcre2-8" },
          defines = { "_POSIX_C_SOURCE=200809L" },
       },
       ["restmachine_orm.backends"] = "lua/restmachine_orm/backends.lua",

@@ -33,5 +33,15 @@ local User = Model('User', {
 local u = User:create { id = 'user-1', name = 'Alice' }
 assert(User:get('user-1').name == 'Alice', 'record not found after create')
 assert(User:count() == 1, 'count is not 1')
+-- jansson and PCRE2 are linked: a pattern, a json field, JSON text.
+local Doc = Model('Doc', {
+  model_backend = backend,
+  id = Field.string { primary_key = true, pattern = '^d-[0-9]+\$' },
+  tags = Field.json {},
+})
+local d = Doc:create { id = 'd-1', tags = { 'a', 1 } }
+assert(d:to_json() == '{\"id\":\"d-1\",\"tags\":[\"a\",1]}', 'to_json: ' .. d:to_json())
+assert(Doc:from_json(d:to_json()) == d, 'from_json does not round-trip')
+assert(not pcall(Doc, { id = 'x', tags = {} }), 'the pattern was not applied')
 print('check-rock: require from the installed tree works: ' .. tostring(u))
 "

@@ -53,7 +53,9 @@ local function render_build()
     '      ["restmachine_orm.core"] = {', "         sources = {" }
   for _, f in ipairs(c_sources) do out[#out + 1] = ('            "%s",'):format(f) end
   out[#out + 1] = "         },"
-  out[#out + 1] = '         incdirs = { "engine" },'
+  out[#out + 1] = '         incdirs = { "engine", "$(JANSSON_INCDIR)", "$(PCRE2_INCDIR)" },'
+  out[#out + 1] = '         libdirs = { "$(JANSSON_LIBDIR)", "$(PCRE2_LIBDIR)" },'
+  out[#out + 1] = '         libraries = { "jansson", "pcre2-8" },'
   out[#out + 1] = '         defines = { "_POSIX_C_SOURCE=200809L" },'
   out[#out + 1] = "      },"
   for _, f in ipairs(lua_files) do
@@ -106,6 +108,17 @@ else
   local has_engine = false
   for _, d in ipairs(core.incdirs or {}) do if d == "engine" then has_engine = true end end
   if not has_engine then problem("restmachine_orm.core has no incdirs entry \"engine\"") end
+  -- The system libraries the C module links (Debian: libjansson-dev,
+  -- libpcre2-dev), each also declared as an external dependency.
+  for _, lib in ipairs({ "jansson", "pcre2-8" }) do
+    local linked = false
+    for _, l in ipairs(core.libraries or {}) do if l == lib then linked = true end end
+    if not linked then problem("restmachine_orm.core does not link library %s", lib) end
+  end
+  local ext = env.external_dependencies or {}
+  for _, dep in ipairs({ "JANSSON", "PCRE2" }) do
+    if type(ext[dep]) ~= "table" then problem("external_dependencies lacks %s", dep) end
+  end
 end
 
 -- The Lua modules: each file under its own name, nothing missing or extra.

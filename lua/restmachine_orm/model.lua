@@ -131,6 +131,13 @@ local function install_paths(m, funcs, fast, methods)
   for _, e in ipairs(m.exts) do filtered = filtered or e.modify_query ~= nil end
   methods.save = stores and function(u) return lifecycle.save(m, u) end or core.save
   methods.delete = stores and function(u) return lifecycle.delete(m, u) end or core.delete
+  -- A reloaded instance is loaded again: after_load hooks run on it (in
+  -- place; extensions' deserialize does not apply to a reload).
+  methods.reload = #m.hooks.after_load > 0 and function(u)
+    core.reload(u)
+    lifecycle.run_hooks(m, "after_load", u)
+    return u
+  end or core.reload
   local cls = m.class
   local function arg(a, b)
     if rawequal(a, cls) then return b end
