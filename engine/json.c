@@ -17,54 +17,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "varint.h"
 
-/* ------------------------------------------------------------- varints */
-
+/* Writes a varint; returns its length. */
 static size_t put_varint(unsigned char *out, uint64_t n) {
-  size_t k = 0;
-  while (n >= 0x80) {
-    out[k++] = (unsigned char)(n | 0x80);
-    n >>= 7;
-  }
-  out[k++] = (unsigned char)n;
-  return k;
-}
-
-static const unsigned char *get_varint(const unsigned char *p, uint64_t *n) {
-  uint64_t v = 0;
-  int shift = 0;
-  while (*p & 0x80) {
-    v |= (uint64_t)(*p++ & 0x7F) << shift;
-    shift += 7;
-  }
-  *n = v | ((uint64_t)*p++ << shift);
-  return p;
-}
-
-/* A varint within [p, end) of at most 10 bytes, or NULL. */
-static const unsigned char *get_varint_checked(const unsigned char *p,
-                                               const unsigned char *end,
-                                               uint64_t *n) {
-  uint64_t v = 0;
-  int shift = 0;
-  while (p < end && shift < 64) {
-    unsigned char b = *p++;
-    v |= (uint64_t)(b & 0x7F) << shift;
-    if (!(b & 0x80)) {
-      *n = v;
-      return p;
-    }
-    shift += 7;
-  }
-  return NULL;
-}
-
-static uint64_t zigzag(int64_t i) {
-  return ((uint64_t)i << 1) ^ (uint64_t)(i < 0 ? -1 : 0);
-}
-
-static int64_t unzigzag(uint64_t u) {
-  return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+  return (size_t)(rm_varint_put(out, n) - out);
 }
 
 /* ------------------------------------------------------ writing, reading */
@@ -72,7 +29,7 @@ static int64_t unzigzag(uint64_t u) {
 size_t rm_json_put(unsigned char *out, const rm_json_item *it) {
   out[0] = (unsigned char)it->tag;
   switch (it->tag) {
-    case RM_J_INT: return 1 + put_varint(out + 1, zigzag(it->i));
+    case RM_J_INT: return 1 + put_varint(out + 1, rm_zigzag(it->i));
     case RM_J_FLOAT: memcpy(out + 1, &it->f, 8); return 9;
     case RM_J_STR:
     case RM_J_ARRAY:
@@ -94,20 +51,20 @@ const unsigned char *rm_json_get(const unsigned char *p, rm_json_item *it) {
   it->n = 0;
   switch (it->tag) {
     case RM_J_INT:
-      p = get_varint(p, &u);
-      it->i = unzigzag(u);
+      p = rm_varint_get(p, &u);
+      it->i = rm_unzigzag(u);
       return p;
     case RM_J_FLOAT:
       memcpy(&it->f, p, 8);
       return p + 8;
     case RM_J_STR:
-      p = get_varint(p, &u);
+      p = rm_varint_get(p, &u);
       it->s = (const char *)p;
       it->n = (size_t)u;
       return p + u;
     case RM_J_ARRAY:
     case RM_J_OBJECT:
-      p = get_varint(p, &u);
+      p = rm_varint_get(p, &u);
       it->n = (size_t)u;
       return p;
     default:
@@ -118,7 +75,7 @@ const unsigned char *rm_json_get(const unsigned char *p, rm_json_item *it) {
 const unsigned char *rm_json_get_key(const unsigned char *p, const char **key,
                                      size_t *len) {
   uint64_t u;
-  p = get_varint(p, &u);
+  p = rm_varint_get(p, &u);
   *key = (const char *)p;
   *len = (size_t)u;
   return p + u;
@@ -158,7 +115,7 @@ static const unsigned char *bad(checker *c, const char *what) {
 /* A length-prefixed UTF-8 text (a string's or a key's). */
 static const unsigned char *check_text(checker *c, const unsigned char *p) {
   uint64_t n;
-  if ((p = get_varint_checked(p, c->end, &n)) == NULL) return bad(c, "truncated");
+  if ((p = rm_varint_get_checked(p, c->end, &n)) == NULL) return bad(c, "truncated");
   if (n > (uint64_t)(c->end - p)) return bad(c, "truncated");
   if (!rm_utf8_check((const char *)p, (size_t)n, NULL))
     return bad(c, "a string is not valid UTF-8");
@@ -173,7 +130,7 @@ static const unsigned char *check_items(checker *c, const unsigned char *p,
                                         int object, int depth) {
   uint64_t n, i;
   if (depth >= RM_JSON_MAX_DEPTH) return bad(c, "nested too deeply");
-  if ((p = get_varint_checked(p, c->end, &n)) == NULL) return bad(c, "truncated");
+  if ((p = rm_varint_get_checked(p, c->end, &n)) == NULL) return bad(c, "truncated");
   /* Each element takes a byte at least, each pair two. */
   if (n > (uint64_t)(c->end - p) / (object ? 2 : 1)) return bad(c, "truncated");
   for (i = 0; i < n && p != NULL; i++) {
@@ -193,7 +150,7 @@ static const unsigned char *check_value(checker *c, const unsigned char *p,
     case RM_J_FALSE:
     case RM_J_TRUE: return p;
     case RM_J_INT:
-      p = get_varint_checked(p, c->end, &u);
+      p = rm_varint_get_checked(p, c->end, &u);
       return p != NULL ? p : bad(c, "truncated");
     case RM_J_FLOAT:
       if (c->end - p < 8) return bad(c, "truncated");

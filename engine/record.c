@@ -10,55 +10,22 @@
 #include <string.h>
 
 #include "internal.h"
-
-static size_t varint_size(uint64_t n) {
-  size_t k = 1;
-  while (n >= 0x80) { n >>= 7; k++; }
-  return k;
-}
-
-static unsigned char *put_varint(unsigned char *p, uint64_t n) {
-  while (n >= 0x80) {
-    *p++ = (unsigned char)(n | 0x80);
-    n >>= 7;
-  }
-  *p++ = (unsigned char)n;
-  return p;
-}
-
-static const unsigned char *get_varint(const unsigned char *p, uint64_t *n) {
-  uint64_t v = 0;
-  int shift = 0;
-  while (*p & 0x80) {
-    v |= (uint64_t)(*p++ & 0x7F) << shift;
-    shift += 7;
-  }
-  *n = v | ((uint64_t)*p++ << shift);
-  return p;
-}
+#include "varint.h"
 
 /* A string's length and the position of its bytes. */
 static const unsigned char *get_length(const unsigned char *p, size_t *n) {
   uint64_t v;
-  p = get_varint(p, &v);
+  p = rm_varint_get(p, &v);
   *n = (size_t)v;
   return p;
 }
 
-static uint64_t zigzag(int64_t i) {
-  return ((uint64_t)i << 1) ^ (uint64_t)(i < 0 ? -1 : 0);
-}
-
-static int64_t unzigzag(uint64_t u) {
-  return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
 static size_t value_size(const rm_value *v) {
   switch (v->tag) {
-    case RM_V_INT: return 1 + varint_size(zigzag(v->u.i));
+    case RM_V_INT: return 1 + rm_varint_size(rm_zigzag(v->u.i));
     case RM_V_FLOAT: return 9;
     case RM_V_STR:
-    case RM_V_JSON: return 1 + varint_size(v->u.s.len) + v->u.s.len;
+    case RM_V_JSON: return 1 + rm_varint_size(v->u.s.len) + v->u.s.len;
     default: return 1;
   }
 }
@@ -70,34 +37,16 @@ size_t rm_value_encode(const rm_value *v, unsigned char *out) {
   unsigned char *p = out;
   *p++ = (unsigned char)v->tag;
   if (v->tag == RM_V_INT) {
-    p = put_varint(p, zigzag(v->u.i));
+    p = rm_varint_put(p, rm_zigzag(v->u.i));
   } else if (v->tag == RM_V_FLOAT) {
     memcpy(p, &v->u, 8);
     p += 8;
   } else if (v->tag == RM_V_STR || v->tag == RM_V_JSON) {
-    p = put_varint(p, v->u.s.len);
+    p = rm_varint_put(p, v->u.s.len);
     if (v->u.s.len) memcpy(p, v->u.s.ptr, v->u.s.len);
     p += v->u.s.len;
   }
   return (size_t)(p - out);
-}
-
-/* A varint within [p, end), at most 10 bytes. */
-static const unsigned char *get_varint_checked(const unsigned char *p,
-                                               const unsigned char *end,
-                                               uint64_t *n) {
-  uint64_t v = 0;
-  int shift = 0;
-  while (p < end && shift < 64) {
-    unsigned char b = *p++;
-    v |= (uint64_t)(b & 0x7F) << shift;
-    if (!(b & 0x80)) {
-      *n = v;
-      return p;
-    }
-    shift += 7;
-  }
-  return NULL;
 }
 
 const unsigned char *rm_value_decode(const unsigned char *p,
@@ -108,8 +57,8 @@ const unsigned char *rm_value_decode(const unsigned char *p,
   out->u.i = 0;
   switch (out->tag) {
     case RM_V_INT:
-      if ((p = get_varint_checked(p, end, &u)) == NULL) return NULL;
-      out->u.i = unzigzag(u);
+      if ((p = rm_varint_get_checked(p, end, &u)) == NULL) return NULL;
+      out->u.i = rm_unzigzag(u);
       return p;
     case RM_V_FLOAT:
       if (end - p < 8) return NULL;
@@ -117,7 +66,7 @@ const unsigned char *rm_value_decode(const unsigned char *p,
       return p + 8;
     case RM_V_STR:
     case RM_V_JSON:
-      if ((p = get_varint_checked(p, end, &u)) == NULL) return NULL;
+      if ((p = rm_varint_get_checked(p, end, &u)) == NULL) return NULL;
       if (u > (uint64_t)(end - p)) return NULL;
       if (out->tag == RM_V_JSON && rm_json_check(p, (size_t)u, NULL, 0) < 0)
         return NULL;
@@ -164,8 +113,8 @@ static const unsigned char *decode(const unsigned char *p, rm_value *out) {
   out->tag = (rm_vtag)*p++;
   if (out->tag == RM_V_INT) {
     uint64_t u;
-    p = get_varint(p, &u);
-    out->u.i = unzigzag(u);
+    p = rm_varint_get(p, &u);
+    out->u.i = rm_unzigzag(u);
     return p;
   }
   if (out->tag == RM_V_FLOAT) {
@@ -226,7 +175,7 @@ rm_keybytes rm_record_key(const rm_schema *s, const unsigned char *data,
 
 const unsigned char *rm_record_data(const rm_record *r) { return r->data; }
 size_t rm_int_key(int64_t i, unsigned char *out) {
-  return (size_t)(put_varint(out, zigzag(i)) - out);
+  return (size_t)(rm_varint_put(out, rm_zigzag(i)) - out);
 }
 
 size_t rm_record_size(const rm_schema *s, const rm_record *r) {
