@@ -1028,3 +1028,24 @@ describe("Hooks", function()
     end)
   end)
 end)
+
+describe("hook errors", function()
+  local orm = require("restmachine_orm")
+  it("keep the traceback of where the hook raised, for orm.errors.traceback", function()
+    local backend = orm.backends.InMemoryBackend()
+    local boom = { reason = "boom" }
+    local function failing_hook() error(boom) end
+    local M = orm.Model("Traced", {
+      model_backend = backend,
+      id = orm.Field.string { primary_key = true },
+      before_save = failing_hook,
+    })
+    local ok, err = pcall(M.create, M, { id = "1" })
+    assert.is_false(ok)
+    assert.equal(boom, err)
+    local tb = orm.errors.traceback(err)
+    assert.is_string(tb)
+    assert.truthy(tb:find("hooks_spec", 1, true), tb)
+    assert.equal(0, M:count())
+  end)
+end)

@@ -34,6 +34,27 @@ function errors.is(err, kind)
   return false
 end
 
+-- Tracebacks of errors raised by user hooks, by error value (weak keys:
+-- a table error's entry goes with it; the last string error is kept).
+local tracebacks = setmetatable({}, { __mode = "k" })
+local last_string, last_string_traceback
+
+--- Records where a hook raised err (lifecycle.lua).
+function errors.note_traceback(err, tb)
+  if type(err) == "table" then
+    tracebacks[err] = tb
+  else
+    last_string, last_string_traceback = err, tb
+  end
+end
+
+--- The traceback of the place a hook raised err, or nil.
+function errors.traceback(err)
+  if type(err) == "table" then return tracebacks[err] end
+  if err ~= nil and err == last_string then return last_string_traceback end
+  return nil
+end
+
 --- A new error table (not raised).
 function errors.new(name, message, field_errors)
   assert(parent[name] ~= nil, "unknown error kind " .. tostring(name))

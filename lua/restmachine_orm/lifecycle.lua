@@ -9,8 +9,19 @@ local errors = require("restmachine_orm.errors")
 
 local lifecycle = {}
 
+-- Hooks run under xpcall: the error a hook raises is re-raised unchanged,
+-- and the traceback of where it was raised is kept for
+-- errors.traceback(err).
+local function keep_traceback(err)
+  errors.note_traceback(err, debug.traceback(tostring(err), 2))
+  return err
+end
+
 local function run_hooks(m, kind, u)
-  for _, fn in ipairs(m.hooks[kind]) do fn(u) end
+  for _, fn in ipairs(m.hooks[kind]) do
+    local ok, err = xpcall(fn, keep_traceback, u)
+    if not ok then error(err, 0) end
+  end
 end
 lifecycle.run_hooks = run_hooks
 
