@@ -119,25 +119,23 @@ static int add_field(lua_State *L, rm_schema *s, int desc, rm_diag *d) {
   return i < 0 ? -1 : add_rules(L, s, i, desc, d);
 }
 
-/* Builds the schema from a list of field descriptions; raises
- * ConfigurationError naming model and field. */
-static rm_schema *build_schema(lua_State *L, const char *name, int fields) {
+/* Builds the schema from a list of field descriptions into m, which owns
+ * it from the start: a Lua error raised midway leaves it to the model's
+ * finalizer. Raises ConfigurationError naming model and field. */
+static void build_schema(lua_State *L, l_model *m, const char *name,
+                         int fields) {
   rm_diag d;
   lua_Integer i;
-  rm_schema *s = rm_schema_new(name);
-  if (s == NULL) luaL_error(L, "out of memory");
+  m->schema = rm_schema_new(name);
+  if (m->schema == NULL) luaL_error(L, "out of memory");
   rm_diag_init(&d);
   for (i = 1; lua_rawgeti(L, fields, i) == LUA_TTABLE; i++) {
-    int rc = add_field(L, s, lua_gettop(L), &d);
+    int rc = add_field(L, m->schema, lua_gettop(L), &d);
     lua_pop(L, 1);
-    if (rc < 0) goto fail;
+    if (rc < 0) rml_raise(L, &d);
   }
   lua_pop(L, 1);
-  if (rm_schema_finish(s, &d) == 0) return s;
-fail:
-  rm_schema_unref(s);
-  rml_raise(L, &d);
-  return NULL;
+  if (rm_schema_finish(m->schema, &d) < 0) rml_raise(L, &d);
 }
 
 /* Field names by index, the name -> index map and defaults. */
@@ -175,7 +173,7 @@ static int l_model_new(lua_State *L) {
   m->schema = NULL;
   m->table = NULL;
   luaL_setmetatable(L, RM_MODEL_MT);
-  m->schema = build_schema(L, name, 2);
+  build_schema(L, m, name, 2);
   fill_field_tables(L, 5, 2, rm_schema_nfields(m->schema));
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, 5, MODEL_CLASS);
