@@ -11,42 +11,13 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return err
-end
-
-local function text(err)
-  if type(err) == "table" and type(err.message) == "string" then return err.message end
-  return tostring(err)
-end
-
-local function expect(kind, err, ...)
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  assert.is_true(orm.errors.is(err, kind))
-  for _, word in ipairs({ ... }) do
-    assert.is_truthy(text(err):find(word, 1, true), "message does not name " .. word .. ": " .. text(err))
-  end
-  return err
-end
-
-local function ids(list)
-  local out = {}
-  for i, r in ipairs(list) do out[i] = r.id end
-  return out
-end
+local support = require("spec.support")
+local catch, text, expect, ids, after = support.catch, support.text, support.expect, support.ids, support.after
 
 local function names(fields)
   local out = {}
   for i, f in ipairs(fields) do out[i] = f.name end
   return out
-end
-
--- Busy-waits until orm.now() has moved past t (sub-second clock).
-local function after(t)
-  while orm.now() <= t do end
 end
 
 local HOUR = 3600

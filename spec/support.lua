@@ -1,6 +1,6 @@
--- Helpers shared by the query specs: catching an error, checking its kind
--- and what its message names, finding one rule in a ValidationError, and
--- listing ids. Loaded with require("spec.support") from the repository
+-- Helpers shared by the specs: catching an error, checking its kind and
+-- what its message names, finding one rule in a ValidationError, listing
+-- ids, and waiting for the clock to move. Loaded with require("spec.support") from the repository
 -- root, where busted runs.
 local orm = require("restmachine_orm")
 local assert = require("luassert")
@@ -20,15 +20,17 @@ local function mentions(err, word)
   return string.find(text(err), word, 1, true) ~= nil
 end
 
-local function expect(kind, err, model, field)
+-- Checks err's kind and that its message names each word given (nil words
+-- are skipped).
+local function expect(kind, err, ...)
   assert.is_table(err, "expected an error table, got: " .. tostring(err))
   assert.equal(kind, err.name, tostring(err))
   assert.is_true(orm.errors.is(err, kind))
-  if model then
-    assert.is_true(mentions(err, model), "message does not name " .. model .. ": " .. text(err))
-  end
-  if field then
-    assert.is_true(mentions(err, field), "message does not name " .. field .. ": " .. text(err))
+  for i = 1, select("#", ...) do
+    local word = select(i, ...)
+    if word ~= nil then
+      assert.is_true(mentions(err, word), "message does not name " .. word .. ": " .. text(err))
+    end
   end
   return err
 end
@@ -48,5 +50,10 @@ local function ids(list)
   return out
 end
 
-return { catch = catch, text = text, mentions = mentions, expect = expect,
+-- Busy-waits until orm.now() has moved past t (sub-second clock).
+local function after(t)
+  while orm.now() <= t do end
+end
+
+return { after = after, catch = catch, text = text, mentions = mentions, expect = expect,
          expect_rule = expect_rule, ids = ids }
