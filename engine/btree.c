@@ -99,6 +99,21 @@ static unsigned leaf_find(const leaf *l, const probe *p) {
   return lo;
 }
 
+/* Asks for every cache line of a node at once. A binary search touches
+ * about five lines of a node, each only known after the previous compare:
+ * fetched together they cost about one memory latency instead of five,
+ * which is most of what a lookup in a large tree costs. */
+static void prefetch_node(const void *node, size_t size) {
+#if defined(__GNUC__)
+  const char *p = node;
+  size_t off;
+  for (off = 0; off < size; off += 64) __builtin_prefetch(p + off);
+#else
+  (void)node;
+  (void)size;
+#endif
+}
+
 /* Descends to the leaf whose range holds the probe, filling the path
  * when one is given. */
 static leaf *descend(const rm_btree *t, const probe *p, path *pa) {
@@ -106,13 +121,16 @@ static leaf *descend(const rm_btree *t, const probe *p, path *pa) {
   unsigned d;
   for (d = 0; d + 1 < t->height; d++) {
     inner *n = cur;
-    unsigned i = inner_find(n, p);
+    unsigned i;
+    prefetch_node(n, sizeof *n);
+    i = inner_find(n, p);
     if (pa != NULL) {
       pa->node[d] = n;
       pa->idx[d] = i;
     }
     cur = n->child[i];
   }
+  prefetch_node(cur, sizeof(leaf));
   return cur;
 }
 
