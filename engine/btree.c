@@ -18,6 +18,7 @@
  * rm_btree_unput can tell which nodes the last insert took and give them
  * back (see "unput" below).
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "btree.h"
@@ -77,27 +78,53 @@ static probe exact(const rm_value *key, uint64_t seq) {
   return p;
 }
 
+/* Whether (key, seq) comes before the probe, or is at it when `or_at`.
+ * Integer keys and an exact probe, the common case, are compared without
+ * a branch: in a binary search each compare's outcome is a coin toss, and
+ * a mispredicted branch costs more than the compare. */
+static inline int before(const rm_value *key, uint64_t seq, const probe *p,
+                         int or_at) {
+  if (key->tag == RM_V_INT && p->key->tag == RM_V_INT && p->bias == 0) {
+    int64_t k = key->u.i, pk = p->key->u.i;
+    return (k < pk) | ((k == pk) & ((seq < p->seq) | (or_at & (seq == p->seq))));
+  }
+  return probe_cmp(key, seq, p) < or_at;
+}
+
+/* The number of the n (key, seq) items from `first` on, `stride` bytes
+ * apart with their seq at `seq_off`, that come before the probe (or at
+ * it, with or_at). Separators and leaf entries both start with key, seq. */
+static inline unsigned count_before(const void *first, size_t stride,
+                                    size_t seq_off, unsigned n,
+                                    const probe *p, int or_at) {
+  const char *base = first;
+  unsigned lo = 0;
+  while (n > 0) {
+    unsigned half = n / 2;
+    const char *item = base + (size_t)(lo + half) * stride;
+    uint64_t seq;
+    unsigned mask;
+    int b;
+    memcpy(&seq, item + seq_off, sizeof seq);
+    b = before((const rm_value *)(const void *)item, seq, p, or_at);
+    mask = 0u - (unsigned)b; /* all ones when the item is before */
+    lo += (half + 1) & mask;
+    n = ((n - half - 1) & mask) | (half & ~mask);
+  }
+  return lo;
+}
+
 /* The child of n whose range holds the probe: the number of separators
  * sep[1..n-1] at or before it. */
 static unsigned inner_find(const inner *n, const probe *p) {
-  unsigned lo = 1, hi = n->n;
-  while (lo < hi) {
-    unsigned mid = lo + (hi - lo) / 2;
-    if (probe_cmp(&n->sep[mid].key, n->sep[mid].seq, p) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return count_before(&n->sep[1], sizeof n->sep[0], offsetof(rm_bt_key, seq),
+                      n->n - 1, p, 1);
 }
 
 /* The number of entries of l before the probe. */
 static unsigned leaf_find(const leaf *l, const probe *p) {
-  unsigned lo = 0, hi = l->n;
-  while (lo < hi) {
-    unsigned mid = lo + (hi - lo) / 2;
-    if (probe_cmp(&l->e[mid].key, l->e[mid].seq, p) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return count_before(l->e, sizeof l->e[0], offsetof(rm_bt_entry, seq), l->n,
+                      p, 0);
 }
 
 /* Asks for every cache line of a node at once. A binary search touches
