@@ -32,26 +32,6 @@ void rm_map_remove(rm_mem *m, rm_record **head, rm_record *r) {
   HASH_DELETE(hh, *head, r);
 }
 
-/* Asks for the memory that rm_map_remove(head, r) will write: the
- * neighbours of r in the map's two lists and its bucket. Records are
- * scattered, so each is a cache miss; a caller with other slow work before
- * the removal (an index descent) overlaps these misses with it. */
-void rm_map_prefetch_remove(rm_record *const *head, const rm_record *r) {
-#if defined(__GNUC__)
-  const UT_hash_handle *h = &r->hh;
-  const UT_hash_table *tbl = *head != NULL ? (*head)->hh.tbl : NULL;
-  if (tbl == NULL) return;
-  if (h->prev != NULL) __builtin_prefetch((const char *)h->prev + tbl->hho, 1);
-  if (h->next != NULL) __builtin_prefetch((const char *)h->next + tbl->hho, 1);
-  if (h->hh_prev != NULL) __builtin_prefetch(h->hh_prev, 1);
-  if (h->hh_next != NULL) __builtin_prefetch(h->hh_next, 1);
-  __builtin_prefetch(&tbl->buckets[h->hashv & (tbl->num_buckets - 1)], 1);
-#else
-  (void)head;
-  (void)r;
-#endif
-}
-
 /* Frees the map's buckets only; the records are freed by their table. */
 void rm_map_clear(rm_mem *m, rm_record **head) {
   rm_mem *hash_mem_ = m;

@@ -176,7 +176,6 @@ typedef struct rm_unique_entry {
 const rm_record *rm_map_find(rm_record *const *head, rm_keybytes k);
 int rm_map_add(rm_mem *m, rm_record **head, rm_record *r, rm_keybytes k);
 void rm_map_remove(rm_mem *m, rm_record **head, rm_record *r);
-void rm_map_prefetch_remove(rm_record *const *head, const rm_record *r);
 void rm_map_clear(rm_mem *m, rm_record **head);
 
 rm_unique_entry *rm_umap_find(rm_unique_entry *const *head, rm_keybytes k);

@@ -463,8 +463,6 @@ int rm_table_put_many(rm_table *t, const unsigned char *const *data,
 void rm_table_remove(rm_table *t, const rm_record *rec) {
   rm_unique_entry *entries[RM_MAX_FIELDS];
   rm_record *r = (rm_record *)rec;
-  /* The index descents below wait on memory; the map's misses overlap. */
-  if (t->schema->nindexed > 0) rm_map_prefetch_remove(&t->by_key, r);
   own_entries(t, r, entries);
   t->slots[r->slot] = NULL;
   t->count--;
