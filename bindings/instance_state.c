@@ -1,8 +1,11 @@
 /*
  * Instance state the Lua lifecycle code needs to set: whether an instance
  * counts as stored (after a write made from serialized data, or a load
- * rebuilt by an extension's deserialize).
+ * rebuilt by an extension's deserialize), and its data (a reload that an
+ * extension's deserialize rebuilt).
  */
+#include <string.h>
+
 #include "bindings.h"
 
 /* core.set_persisted(u, flag) */
@@ -12,7 +15,29 @@ static int l_set_persisted(lua_State *L) {
   return 0;
 }
 
+/* core.take_data(u, from): u's fields become a copy of from's, an instance
+ * of the same model; every field counts as loaded. Returns u. */
+static int l_take_data(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  const l_instance *from = rml_checkinstance(L, 2);
+  unsigned char *buf;
+  if (u->schema != from->schema)
+    return luaL_error(L, "take_data: the instances are of different models");
+  buf = lua_newuserdatauv(L, from->size ? from->size : 1, 0);
+  memcpy(buf, from->data, from->size);
+  lua_setiuservalue(L, 1, INST_BUFFER);
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, INST_MASK);
+  u->data = buf;
+  u->size = from->size;
+  u->mask = NULL;
+  lua_settop(L, 1);
+  return 1;
+}
+
 void rml_open_instance_state(lua_State *L) {
-  static const luaL_Reg fns[] = {{"set_persisted", l_set_persisted}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"set_persisted", l_set_persisted},
+                                 {"take_data", l_take_data},
+                                 {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

@@ -131,6 +131,21 @@ describe("auto_now and auto_now_add", function()
       assert.equal(p.created, Post:get("1").created)
     end)
 
+    it("is kept by an upsert that overwrites the record", function()
+      local first = Post:create { id = "1", title = "t" }
+      after(first.modified)
+      local second = Post:upsert { id = "1", title = "t2" }
+      assert.equal(first.created, second.created)
+      assert.equal(first.created, Post:get("1").created)
+      assert.equal("t2", Post:get("1").title)
+    end)
+
+    it("takes a value given to an overwriting upsert", function()
+      Post:create { id = "1", title = "t" }
+      Post:upsert { id = "1", title = "t2", created = JAN_2020 }
+      assert.equal(JAN_2020, Post:get("1").created)
+    end)
+
     it("a failed save stores nothing", function()
       Post:before_save(function(p) if p.title == "bad" then error("refused", 0) end end)
       local p = Post { id = "1", title = "bad" }

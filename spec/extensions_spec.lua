@@ -423,6 +423,20 @@ describe("Extensions", function()
       assert.equal("bob", seen)
     end)
 
+    it("applies to reload, which keeps the instance", function()
+      local u = Item:get "1"
+      u.name = "changed"
+      Raw:upsert { id = "1", name = "enc:ecila-wen" }
+      assert.is_true(rawequal(u, u:reload()))
+      assert.equal("new-alice", u.name)
+      assert.is_true(u:is_persisted())
+      assert.equal(2, calls)
+      local seen
+      Item:after_load(function(v) seen = v.name end)
+      u:reload()
+      assert.equal("new-alice", seen)
+    end)
+
     it("of several mixins run in mixin order", function()
       backend:clear()
       local order = {}

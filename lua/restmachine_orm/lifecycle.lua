@@ -60,14 +60,16 @@ local function exts(m)
 end
 
 -- auto_now fields get the time of every save; auto_now_add fields the
--- time of the first save, when no value was given.
-local function stamp(m, u)
+-- time of the first save, when no value was given. `stored` is the record
+-- an upsert overwrites (or nil): its first save was its own, so its
+-- auto_now_add values are kept.
+local function stamp(m, u, stored)
   if #m.auto_now == 0 and #m.auto_now_add == 0 then return end
   local now = core.now()
   for _, f in ipairs(m.auto_now) do u[f] = now end
   if not u:is_persisted() then
     for _, f in ipairs(m.auto_now_add) do
-      if u[f] == nil then u[f] = now end
+      if u[f] == nil then u[f] = stored and stored[f] or now end
     end
   end
 end
@@ -99,11 +101,22 @@ local function serialized(m, u)
   return data
 end
 
+-- The stored record that upserting u would overwrite, when auto_now_add
+-- needs it; nil otherwise (a key the store refuses is left to the write,
+-- which reports it).
+local function overwritten(m, u, mode)
+  if mode ~= "upsert" or #m.auto_now_add == 0 or u:is_persisted() then return nil end
+  local key = m.primary_key and u[m.primary_key]
+  if key == nil then return nil end
+  local ok, stored = pcall(m.fast_get, key)
+  return ok and stored or nil
+end
+
 -- Stores u (mode "create", "upsert" or "update"), hooks and extensions
 -- around it. The record written is u itself, or the instance made from
 -- the serialized data.
 function lifecycle.store(m, u, mode)
-  stamp(m, u)
+  stamp(m, u, overwritten(m, u, mode))
   run_hooks(m, "before_save", u)
   local data = serialized(m, u)
   if data == nil then
@@ -129,20 +142,40 @@ function lifecycle.delete(m, u)
   return deleted
 end
 
+-- The data of u as the extensions' deserialize functions turn it, in
+-- order; nil when none has one.
+local function deserialized(m, u, level)
+  local data
+  for _, e in ipairs(exts(m)) do
+    if e.deserialize then
+      data = e.deserialize(data or u:to_table())
+      if type(data) ~= "table" then
+        errors.raise("ConfigurationError", ("%s: an extension's deserialize returned a %s, not a table")
+          :format(m.name, type(data)), nil, level + 1)
+      end
+    end
+  end
+  return data
+end
+
 --- An instance as loaded: deserialized by extensions, then after_load.
 function lifecycle.load(m, u)
   if u == nil then return nil end
-  for _, e in ipairs(exts(m)) do
-    if e.deserialize then
-      local data = e.deserialize(u:to_table())
-      if type(data) ~= "table" then
-        errors.raise("ConfigurationError", ("%s: an extension's deserialize returned a %s, not a table")
-          :format(m.name, type(data)), nil, 3)
-      end
-      u = core.instance(m.core, data)
-      core.set_persisted(u, true)
-    end
+  local data = deserialized(m, u, 3)
+  if data ~= nil then
+    u = core.instance(m.core, data)
+    core.set_persisted(u, true)
   end
+  run_hooks(m, "after_load", u)
+  return u
+end
+
+--- u:reload() with the lifecycle: u takes the stored data again, in
+--- place, deserialized as any load is, then after_load runs on it.
+function lifecycle.reload(m, u)
+  core.reload(u)
+  local data = deserialized(m, u, 3)
+  if data ~= nil then core.take_data(u, core.instance(m.core, data)) end
   run_hooks(m, "after_load", u)
   return u
 end
@@ -179,7 +212,7 @@ function lifecycle.stores(m) return m.needs_store end
 function lifecycle.store_many(m, list, mode)
   local stored = {}
   for i, u in ipairs(list) do
-    stamp(m, u)
+    stamp(m, u, overwritten(m, u, mode))
     run_hooks(m, "before_save", u)
     local data = serialized(m, u)
     stored[i] = data and core.instance(m.core, data) or u

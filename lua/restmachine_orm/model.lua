@@ -131,13 +131,9 @@ local function install_paths(m, funcs, fast, methods)
   for _, e in ipairs(m.exts) do filtered = filtered or e.modify_query ~= nil end
   methods.save = stores and function(u) return lifecycle.save(m, u) end or core.save
   methods.delete = stores and function(u) return lifecycle.delete(m, u) end or core.delete
-  -- A reloaded instance is loaded again: after_load hooks run on it (in
-  -- place; extensions' deserialize does not apply to a reload).
-  methods.reload = #m.hooks.after_load > 0 and function(u)
-    core.reload(u)
-    lifecycle.run_hooks(m, "after_load", u)
-    return u
-  end or core.reload
+  -- A reloaded instance is loaded again, in place: deserialized by
+  -- extensions, then after_load.
+  methods.reload = loads and function(u) return lifecycle.reload(m, u) end or core.reload
   local cls = m.class
   local function arg(a, b)
     if rawequal(a, cls) then return b end
@@ -205,6 +201,7 @@ function M.Model(name, spec)
 
   local funcs = lua_class_functions(m)
   local fast = core.class_functions(m.core, cls, m.get_by_conditions)
+  m.fast_get = fast.get -- the stored record by key, without hooks or filters
   funcs.name = name
   m.refresh = function() install_paths(m, funcs, fast, methods) end
 
