@@ -6,43 +6,9 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return err
-end
-
--- The text of an error: the message of an error table, else tostring.
-local function text(err)
-  if type(err) == "table" and type(err.message) == "string" then return err.message end
-  return tostring(err)
-end
-
-local function mentions(err, word)
-  return string.find(text(err), word, 1, true) ~= nil
-end
-
--- Checks kind, that the message names model and field, and returns err.
-local function expect(kind, err, model, field)
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  assert.is_true(orm.errors.is(err, kind))
-  assert.is_true(mentions(err, model), "message does not name " .. model .. ": " .. text(err))
-  if field then
-    assert.is_true(mentions(err, field), "message does not name " .. field .. ": " .. text(err))
-  end
-  return err
-end
-
--- Checks that err.errors holds an entry for field with code.
-local function expect_rule(err, field, code)
-  for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
-  end
-  local got = {}
-  for _, e in ipairs(err.errors or {}) do got[#got + 1] = tostring(e.field) .. "/" .. tostring(e.code) end
-  error(string.format("no %s/%s entry in errors: {%s}", field, code, table.concat(got, ", ")), 2)
-end
+local support = require("spec.support")
+local catch, text, mentions = support.catch, support.text, support.mentions
+local expect, expect_rule = support.expect, support.expect_rule
 
 describe("bad input", function()
   local backend, User

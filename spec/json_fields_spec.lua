@@ -7,31 +7,13 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function raises_kind(kind, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  return err
-end
+local support = require("spec.support")
+local raises, expect_rule, mentions = support.raises, support.expect_rule, support.mentions
 
-local function rule(err, field, code)
-  for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
-  end
-  return nil
-end
-
-local function mentions(err, word)
-  return string.find(tostring(err), word, 1, true) ~= nil
-end
-
--- A json rule on `field`, with a message naming the model, the field and
--- the problem.
+-- Calls fn, expects a ValidationError with a json rule on tags whose message
+-- names Doc.tags and the problem (when given); returns the rule.
 local function json_error(fn, problem)
-  local err = raises_kind("ValidationError", fn)
-  local e = rule(err, "tags", "json")
-  assert.is_table(e, "no json rule on tags in: " .. tostring(err))
+  local e = expect_rule(raises("ValidationError", fn), "tags", "json")
   assert.truthy(e.message:find("Doc.tags", 1, true), e.message)
   if problem then assert.truthy(e.message:find(problem, 1, true), e.message) end
   return e
@@ -58,7 +40,7 @@ describe("json fields", function()
 
     for _, option in ipairs({ "primary_key", "unique", "index" }) do
       it("refuses " .. option .. " on a json field, naming model and field", function()
-        local err = raises_kind("ConfigurationError", Model, "Bad", {
+        local err = raises("ConfigurationError", Model, "Bad", {
           id = Field.string { primary_key = option ~= "primary_key" },
           j = Field.json { [option] = true },
         })
@@ -68,7 +50,7 @@ describe("json fields", function()
 
     it("refuses choices, bounds and a pattern on a json field", function()
       for _, opts in ipairs({ { choices = { 1, 2 } }, { ge = 1 }, { pattern = "x" } }) do
-        local err = raises_kind("ConfigurationError", Model, "Bad", {
+        local err = raises("ConfigurationError", Model, "Bad", {
           id = Field.string { primary_key = true }, j = Field.json(opts),
         })
         assert.truthy(mentions(err, "Bad.j"), tostring(err))
@@ -76,7 +58,7 @@ describe("json fields", function()
     end)
 
     it("checks a table default at declaration", function()
-      local err = raises_kind("ConfigurationError", Model, "Bad", {
+      local err = raises("ConfigurationError", Model, "Bad", {
         id = Field.string { primary_key = true },
         j = Field.json { default = { print } },
       })
@@ -224,8 +206,8 @@ describe("json fields", function()
         id = Field.string { primary_key = true },
         j = Field.json {},
       })
-      local err = raises_kind("ValidationError", M, { id = "1" })
-      assert.is_table(rule(err, "j", "required"), tostring(err))
+      local err = raises("ValidationError", M, { id = "1" })
+      expect_rule(err, "j", "required")
       assert.same({ false }, M { id = "1", j = { false } }.j)
     end)
   end)
@@ -296,10 +278,10 @@ describe("json fields", function()
         b = Field.json {},
         n = Field.integer {},
       })
-      local err = raises_kind("ValidationError", M, { id = "1", a = { print }, b = { 0 / 0 }, n = "x" })
-      assert.is_table(rule(err, "a", "json"))
-      assert.is_table(rule(err, "b", "json"))
-      assert.is_table(rule(err, "n", "type"))
+      local err = raises("ValidationError", M, { id = "1", a = { print }, b = { 0 / 0 }, n = "x" })
+      expect_rule(err, "a", "json")
+      expect_rule(err, "b", "json")
+      expect_rule(err, "n", "type")
     end)
 
     it("leaves an instance unchanged when an assignment is refused", function()
@@ -326,10 +308,10 @@ describe("json fields", function()
 
     it("counts the elements of an array", function()
       assert.same({ "a", "b", "c" }, L { id = "1", items = { "a", "b", "c" } }.items)
-      local err = raises_kind("ValidationError", L, { id = "1", items = { 1, 2, 3, 4 } })
-      assert.is_table(rule(err, "items", "max_length"), tostring(err))
-      err = raises_kind("ValidationError", L, { id = "1", items = {} })
-      assert.is_table(rule(err, "items", "min_length"), tostring(err))
+      local err = raises("ValidationError", L, { id = "1", items = { 1, 2, 3, 4 } })
+      expect_rule(err, "items", "max_length")
+      err = raises("ValidationError", L, { id = "1", items = {} })
+      expect_rule(err, "items", "min_length")
     end)
 
     it("counts top-level elements only", function()
@@ -337,10 +319,10 @@ describe("json fields", function()
     end)
 
     it("refuses a value that is not an array as a type error", function()
-      local err = raises_kind("ValidationError", L, { id = "1", items = { a = 1 } })
-      assert.is_table(rule(err, "items", "type"), tostring(err))
-      err = raises_kind("ValidationError", L, { id = "1", items = "abc" })
-      assert.is_table(rule(err, "items", "type"), tostring(err))
+      local err = raises("ValidationError", L, { id = "1", items = { a = 1 } })
+      expect_rule(err, "items", "type")
+      err = raises("ValidationError", L, { id = "1", items = "abc" })
+      expect_rule(err, "items", "type")
     end)
 
     it("lets nil through an optional field", function()
@@ -415,9 +397,9 @@ describe("json fields", function()
     end)
 
     it("contains takes a scalar only", function()
-      local err = raises_kind("ValidationError", Doc.where, { tags__contains = { "red" } })
-      assert.is_table(rule(err, "tags", "type"), tostring(err))
-      raises_kind("ValidationError", Doc.where, { tags__contains = 0 / 0 })
+      local err = raises("ValidationError", Doc.where, { tags__contains = { "red" } })
+      expect_rule(err, "tags", "type")
+      raises("ValidationError", Doc.where, { tags__contains = 0 / 0 })
     end)
 
     it("eq and ne compare deeply with a Lua value", function()
@@ -430,8 +412,8 @@ describe("json fields", function()
     end)
 
     it("eq with a value that is not JSON is a ValidationError", function()
-      local err = raises_kind("ValidationError", Doc.where, { data = { print } })
-      assert.is_table(rule(err, "data", "json"), tostring(err))
+      local err = raises("ValidationError", Doc.where, { data = { print } })
+      expect_rule(err, "data", "json")
     end)
 
     it("isnull works on json fields", function()
@@ -441,14 +423,14 @@ describe("json fields", function()
 
     it("refuses lookups that do not apply to json", function()
       for _, key in ipairs({ "tags__gt", "tags__startswith", "tags__icontains", "tags__iexact" }) do
-        local err = raises_kind("ValidationError", Doc.where, { [key] = "a" })
-        assert.is_table(rule(err, "tags", "lookup"), key .. ": " .. tostring(err))
+        local err = raises("ValidationError", Doc.where, { [key] = "a" })
+        expect_rule(err, "tags", "lookup", key)
       end
-      raises_kind("ValidationError", Doc.where, { tags__in = { { "a" } } })
+      raises("ValidationError", Doc.where, { tags__in = { { "a" } } })
     end)
 
     it("refuses to order by a json field", function()
-      local err = raises_kind("ValidationError", function() return Doc:where():order_by("tags"):all() end)
+      local err = raises("ValidationError", function() return Doc:where():order_by("tags"):all() end)
       assert.truthy(mentions(err, "Doc.tags"), tostring(err))
     end)
 

@@ -7,24 +7,8 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function raises_kind(kind, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  return err
-end
-
-local function rule(err, field, code)
-  for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
-  end
-  return nil
-end
-
-local function mentions(err, word)
-  return string.find(tostring(err), word, 1, true) ~= nil
-end
+local support = require("spec.support")
+local raises, expect_rule, mentions = support.raises, support.expect_rule, support.mentions
 
 describe("JSON text", function()
   local backend, User
@@ -96,8 +80,8 @@ describe("JSON text", function()
 
     it("refuses an infinite number, naming the field", function()
       local u = User { id = "u1", name = "A", score = math.huge }
-      local err = raises_kind("ValidationError", u.to_json, u)
-      assert.is_table(rule(err, "score", "json"), tostring(err))
+      local err = raises("ValidationError", u.to_json, u)
+      expect_rule(err, "score", "json")
     end)
 
     it("writes only the loaded fields of a select()", function()
@@ -136,15 +120,15 @@ describe("JSON text", function()
     end)
 
     it("refuses null for a required field", function()
-      local err = raises_kind("ValidationError", User.from_json, '{"id":"u1","name":null}')
-      assert.is_table(rule(err, "name", "required"), tostring(err))
+      local err = raises("ValidationError", User.from_json, '{"id":"u1","name":null}')
+      expect_rule(err, "name", "required")
     end)
 
     it("reads datetimes from ISO-8601 text or numbers", function()
       assert.equal(1736929800, User:from_json('{"id":"u","name":"A","born":"2025-01-15T10:30:00+02:00"}').born)
       assert.equal(1.5, User:from_json('{"id":"u","name":"A","born":1.5}').born)
-      local err = raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A","born":"yesterday"}')
-      assert.is_table(rule(err, "born", "type"), tostring(err))
+      local err = raises("ValidationError", User.from_json, '{"id":"u","name":"A","born":"yesterday"}')
+      expect_rule(err, "born", "type")
     end)
 
     it("reads bytes from base64", function()
@@ -154,18 +138,18 @@ describe("JSON text", function()
 
     it("refuses bad base64 on that field", function()
       for _, bad in ipairs({ "Zg=", "Zg", "Z===", "Zh==", "Zm9v!", "Zm 9v", "=Zm9", "Zg==Zg==", "Zm9v\n" }) do
-        local err = raises_kind("ValidationError", User.from_json,
+        local err = raises("ValidationError", User.from_json,
           '{"id":"u","name":"A","avatar":"' .. bad:gsub("\n", "\\n") .. '"}')
-        assert.is_table(rule(err, "avatar", "base64"), bad .. ": " .. tostring(err))
+        expect_rule(err, "avatar", "base64", bad)
       end
     end)
 
     it("collects bad base64 with the other broken rules", function()
-      local err = raises_kind("ValidationError", User.from_json,
+      local err = raises("ValidationError", User.from_json,
         '{"id":"u","name":5,"avatar":"!!","nick":"x"}')
-      assert.is_table(rule(err, "avatar", "base64"), tostring(err))
-      assert.is_table(rule(err, "name", "type"), tostring(err))
-      assert.is_table(rule(err, "nick", "unknown_field"), tostring(err))
+      expect_rule(err, "avatar", "base64")
+      expect_rule(err, "name", "type")
+      expect_rule(err, "nick", "unknown_field")
     end)
 
     it("reads json fields with orm.null for null", function()
@@ -175,12 +159,12 @@ describe("JSON text", function()
     end)
 
     it("refuses values of the wrong type", function()
-      local err = raises_kind("ValidationError", User.from_json,
+      local err = raises("ValidationError", User.from_json,
         '{"id":"u","name":["x"],"age":"5","active":1,"score":"1.5"}')
-      assert.is_table(rule(err, "name", "type"), tostring(err))
-      assert.is_table(rule(err, "age", "type"), tostring(err))
-      assert.is_table(rule(err, "active", "type"), tostring(err))
-      assert.is_table(rule(err, "score", "type"), tostring(err))
+      expect_rule(err, "name", "type")
+      expect_rule(err, "age", "type")
+      expect_rule(err, "active", "type")
+      expect_rule(err, "score", "type")
     end)
 
     it("accepts an integral real for an integer field", function()
@@ -188,51 +172,51 @@ describe("JSON text", function()
     end)
 
     it("refuses unknown keys", function()
-      local err = raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A","emial":"x"}')
-      assert.is_table(rule(err, "emial", "unknown_field"), tostring(err))
-      err = raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A","nick":null}')
-      assert.is_table(rule(err, "nick", "unknown_field"), tostring(err))
+      local err = raises("ValidationError", User.from_json, '{"id":"u","name":"A","emial":"x"}')
+      expect_rule(err, "emial", "unknown_field")
+      err = raises("ValidationError", User.from_json, '{"id":"u","name":"A","nick":null}')
+      expect_rule(err, "nick", "unknown_field")
     end)
 
     it("refuses invalid JSON naming the model, with jansson's message and position", function()
-      local err = raises_kind("ValidationError", User.from_json, '{"id":"u",')
+      local err = raises("ValidationError", User.from_json, '{"id":"u",')
       assert.truthy(mentions(err, "User"), tostring(err))
       assert.truthy(mentions(err, "invalid JSON text"), tostring(err))
       assert.truthy(mentions(err, "position"), tostring(err))
       assert.equal("json", err.errors[1].code)
       for _, bad in ipairs({ "", "{", "{id: 1}", "{'id':'u'}", '{"id":"u",}', "nul", "{\"id\":\"\\x\"}" }) do
-        raises_kind("ValidationError", User.from_json, bad)
+        raises("ValidationError", User.from_json, bad)
       end
     end)
 
     it("refuses trailing garbage", function()
-      local err = raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A"} x')
+      local err = raises("ValidationError", User.from_json, '{"id":"u","name":"A"} x')
       assert.truthy(mentions(err, "end of file expected"), tostring(err))
-      raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A"}{}')
-      raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A"}\0')
+      raises("ValidationError", User.from_json, '{"id":"u","name":"A"}{}')
+      raises("ValidationError", User.from_json, '{"id":"u","name":"A"}\0')
     end)
 
     it("refuses text that is not an object", function()
       for _, text in ipairs({ "[]", '"x"', "1", "null", "true" }) do
-        local err = raises_kind("ValidationError", User.from_json, text)
+        local err = raises("ValidationError", User.from_json, text)
         assert.truthy(mentions(err, "object"), tostring(err))
       end
     end)
 
     it("refuses duplicate keys", function()
-      local err = raises_kind("ValidationError", User.from_json, '{"id":"u","id":"v","name":"A"}')
+      local err = raises("ValidationError", User.from_json, '{"id":"u","id":"v","name":"A"}')
       assert.truthy(mentions(err, "duplicate"), tostring(err))
     end)
 
     it("refuses integers beyond 64 bits and invalid UTF-8", function()
-      raises_kind("ValidationError", User.from_json, '{"id":"u","name":"A","age":99999999999999999999}')
-      raises_kind("ValidationError", User.from_json, '{"id":"u","name":"\xff"}')
+      raises("ValidationError", User.from_json, '{"id":"u","name":"A","age":99999999999999999999}')
+      raises("ValidationError", User.from_json, '{"id":"u","name":"\xff"}')
     end)
 
     it("refuses json values nested too deeply", function()
       local text = '{"id":"u","name":"A","tags":' .. ("["):rep(65) .. ("]"):rep(65) .. "}"
-      local err = raises_kind("ValidationError", User.from_json, text)
-      assert.is_table(rule(err, "tags", "json"), tostring(err))
+      local err = raises("ValidationError", User.from_json, text)
+      expect_rule(err, "tags", "json")
       text = '{"id":"u","name":"A","tags":' .. ("["):rep(64) .. ("]"):rep(64) .. "}"
       assert.is_not_nil(User:from_json(text))
     end)
@@ -312,7 +296,7 @@ describe("JSON text", function()
     it("raises NotFoundError when the record is gone", function()
       local u = User:create { id = "u1", name = "Alice" }
       User:get("u1"):delete()
-      local err = raises_kind("NotFoundError", u.reload, u)
+      local err = raises("NotFoundError", u.reload, u)
       assert.truthy(mentions(err, "User"), tostring(err))
       assert.truthy(mentions(err, "u1"), tostring(err))
       assert.equal("Alice", u.name)
@@ -320,7 +304,7 @@ describe("JSON text", function()
 
     it("raises NotFoundError for an instance never saved", function()
       local u = User { id = "nope", name = "A" }
-      raises_kind("NotFoundError", u.reload, u)
+      raises("NotFoundError", u.reload, u)
       assert.is_false(u:is_persisted())
     end)
 
@@ -344,7 +328,7 @@ describe("JSON text", function()
     it("needs a backend", function()
       local M = Model("M", { id = Field.string { primary_key = true } })
       local u = M { id = "x" }
-      local err = raises_kind("ConfigurationError", u.reload, u)
+      local err = raises("ConfigurationError", u.reload, u)
       assert.truthy(mentions(err, "model_backend"), tostring(err))
     end)
   end)

@@ -6,24 +6,10 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
--- Runs fn, expects it to raise an error of the given kind, returns the error.
-local function raises_kind(kind, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected " .. kind .. ", got no error")
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  assert.is_true(orm.errors.is(err, kind))
-  return err
-end
+local support = require("spec.support")
+local raises, expect_rule = support.raises, support.expect_rule
 
--- The entry of a ValidationError's errors list for field and code, or nil.
-local function rule(err, field, code)
-  for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
-  end
-  return nil
-end
-
+-- The name of each field in fields, in order.
 local function names(fields)
   local out = {}
   for i, f in ipairs(fields) do out[i] = f.name end
@@ -64,8 +50,8 @@ describe("Model", function()
       local f = User:field("nickname")
       assert.equal("string", f.type)
       assert.is_falsy(f.optional)
-      local err = raises_kind("ValidationError", User.create, User, { id = "1" })
-      assert.is_not_nil(rule(err, "nickname", "required"))
+      local err = raises("ValidationError", User.create, User, { id = "1" })
+      expect_rule(err, "nickname", "required")
     end)
 
     it("finds an integer key given as a float of exact integer value", function()
@@ -125,8 +111,8 @@ describe("Model", function()
     end)
 
     it("rejects invalid UTF-8 in a string field but not in a bytes field", function()
-      local err = raises_kind("ValidationError", Thing.create, Thing, { id = "x", s = "\255" })
-      assert.is_not_nil(rule(err, "s", "utf8"))
+      local err = raises("ValidationError", Thing.create, Thing, { id = "x", s = "\255" })
+      expect_rule(err, "s", "utf8")
       assert.equal("\255", stored { id = "y", b = "\255" }.b)
     end)
 
@@ -150,15 +136,15 @@ describe("Model", function()
     end)
 
     it("rejects a float with a fraction in an integer field", function()
-      local err = raises_kind("ValidationError", Thing.create, Thing, { id = "x", i = 1.5 })
-      assert.is_not_nil(rule(err, "i", "type"))
+      local err = raises("ValidationError", Thing.create, Thing, { id = "x", i = 1.5 })
+      expect_rule(err, "i", "type")
     end)
 
     it("rejects a float too large for a 64-bit integer in an integer field", function()
-      local err = raises_kind("ValidationError", Thing.create, Thing, { id = "x", i = 2.0 ^ 63 })
-      assert.is_not_nil(rule(err, "i", "type"))
-      err = raises_kind("ValidationError", Thing.create, Thing, { id = "y", i = -2.0 ^ 64 })
-      assert.is_not_nil(rule(err, "i", "type"))
+      local err = raises("ValidationError", Thing.create, Thing, { id = "x", i = 2.0 ^ 63 })
+      expect_rule(err, "i", "type")
+      err = raises("ValidationError", Thing.create, Thing, { id = "y", i = -2.0 ^ 64 })
+      expect_rule(err, "i", "type")
       assert.equal(0, Thing:count())
     end)
 
@@ -221,7 +207,7 @@ describe("Model", function()
           email = Field.string { unique = true },
         })
         User:create { id = "1", email = "a@example.com" }
-        raises_kind("DuplicateKeyError", User.create, User, { id = "2", email = "a@example.com" })
+        raises("DuplicateKeyError", User.create, User, { id = "2", email = "a@example.com" })
         assert.equal(1, User:count())
       end)
     end)
@@ -234,7 +220,7 @@ describe("Model", function()
           value = Field.number { unique = true },
         })
         Reading:create { id = "a", value = 1 }
-        raises_kind("DuplicateKeyError", Reading.create, Reading, { id = "b", value = 1.0 })
+        raises("DuplicateKeyError", Reading.create, Reading, { id = "b", value = 1.0 })
         Reading:create { id = "c", value = 1.5 }
         assert.equal(2, Reading:count())
       end)
@@ -326,8 +312,8 @@ describe("Model", function()
           id = Field.string { primary_key = true },
           score = Field.number {},
         })
-        local err = raises_kind("ValidationError", User, { id = "1" })
-        assert.is_not_nil(rule(err, "score", "required"))
+        local err = raises("ValidationError", User, { id = "1" })
+        expect_rule(err, "score", "required")
       end)
     end)
 
@@ -346,33 +332,33 @@ describe("Model", function()
       end)
 
       it("enforces gt as a strict lower bound", function()
-        local err = raises_kind("ValidationError", Item, { id = "1", price = 0 })
-        assert.is_not_nil(rule(err, "price", "gt"))
+        local err = raises("ValidationError", Item, { id = "1", price = 0 })
+        expect_rule(err, "price", "gt")
         assert.equal(0.01, Item { id = "1", price = 0.01 }.price)
       end)
 
       it("enforces ge as an inclusive lower bound", function()
-        local err = raises_kind("ValidationError", Item, { id = "1", stock = -1 })
-        assert.is_not_nil(rule(err, "stock", "ge"))
+        local err = raises("ValidationError", Item, { id = "1", stock = -1 })
+        expect_rule(err, "stock", "ge")
         assert.equal(0, Item { id = "1", stock = 0 }.stock)
       end)
 
       it("enforces lt as a strict upper bound", function()
-        local err = raises_kind("ValidationError", Item, { id = "1", discount = 1 })
-        assert.is_not_nil(rule(err, "discount", "lt"))
+        local err = raises("ValidationError", Item, { id = "1", discount = 1 })
+        expect_rule(err, "discount", "lt")
         assert.equal(0.99, Item { id = "1", discount = 0.99 }.discount)
       end)
 
       it("enforces le as an inclusive upper bound", function()
-        local err = raises_kind("ValidationError", Item, { id = "1", rating = 6 })
-        assert.is_not_nil(rule(err, "rating", "le"))
+        local err = raises("ValidationError", Item, { id = "1", rating = 6 })
+        expect_rule(err, "rating", "le")
         assert.equal(5, Item { id = "1", rating = 5 }.rating)
       end)
 
       it("checks bounds on assignment too", function()
         local it_ = Item { id = "1", stock = 3 }
-        local err = raises_kind("ValidationError", function() it_.stock = -5 end)
-        assert.is_not_nil(rule(err, "stock", "ge"))
+        local err = raises("ValidationError", function() it_.stock = -5 end)
+        expect_rule(err, "stock", "ge")
         assert.equal(3, it_.stock)
       end)
     end)
@@ -394,21 +380,21 @@ describe("Model", function()
       end)
 
       it("rejects a string that is too short", function()
-        local err = raises_kind("ValidationError", User, { id = "1", name = "ab" })
-        assert.is_not_nil(rule(err, "name", "min_length"))
+        local err = raises("ValidationError", User, { id = "1", name = "ab" })
+        expect_rule(err, "name", "min_length")
       end)
 
       it("rejects a string that is too long", function()
-        local err = raises_kind("ValidationError", User, { id = "1", name = "abcdef" })
-        assert.is_not_nil(rule(err, "name", "max_length"))
+        local err = raises("ValidationError", User, { id = "1", name = "abcdef" })
+        expect_rule(err, "name", "max_length")
       end)
 
       it("counts UTF-8 characters, not bytes", function()
         -- "héllo" is five characters in six bytes: within max_length 5.
         assert.equal("héllo", User { id = "1", name = "héllo" }.name)
         -- "é€" is two characters in five bytes: below min_length 3.
-        local err = raises_kind("ValidationError", User, { id = "1", name = "é€" })
-        assert.is_not_nil(rule(err, "name", "min_length"))
+        local err = raises("ValidationError", User, { id = "1", name = "é€" })
+        expect_rule(err, "name", "min_length")
       end)
     end)
 
@@ -431,10 +417,10 @@ describe("Model", function()
       end)
 
       it("rejects a value that is not listed", function()
-        local err = raises_kind("ValidationError", Task.create, Task, { id = "1", status = "blocked" })
-        assert.is_not_nil(rule(err, "status", "choices"))
-        err = raises_kind("ValidationError", Task.create, Task, { id = "1", status = "todo", priority = 4 })
-        assert.is_not_nil(rule(err, "priority", "choices"))
+        local err = raises("ValidationError", Task.create, Task, { id = "1", status = "blocked" })
+        expect_rule(err, "status", "choices")
+        err = raises("ValidationError", Task.create, Task, { id = "1", status = "todo", priority = 4 })
+        expect_rule(err, "priority", "choices")
         assert.equal(0, Task:count())
       end)
     end)

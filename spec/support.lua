@@ -1,21 +1,25 @@
 -- Helpers shared by the specs: catching an error, checking its kind and
--- what its message names, finding one rule in a ValidationError, listing
--- ids, and waiting for the clock to move. Loaded with require("spec.support") from the repository
--- root, where busted runs.
+-- what its message names, calling a function that must raise an error of a
+-- given kind, finding one rule in a ValidationError, listing ids, and
+-- waiting for the clock to move. Loaded with require("spec.support") from
+-- the repository root, where busted runs.
 local orm = require("restmachine_orm")
 local assert = require("luassert")
 
+-- Calls fn(...), checks that it raises, and returns the error.
 local function catch(fn, ...)
   local ok, err = pcall(fn, ...)
   assert.is_false(ok, "expected an error, got none")
   return err
 end
 
+-- The text of an error: the message of an error table, else tostring.
 local function text(err)
   if type(err) == "table" and type(err.message) == "string" then return err.message end
   return tostring(err)
 end
 
+-- True when the text of err contains word (plain, case-sensitive).
 local function mentions(err, word)
   return string.find(text(err), word, 1, true) ~= nil
 end
@@ -35,15 +39,27 @@ local function expect(kind, err, ...)
   return err
 end
 
-local function expect_rule(err, field, code)
+-- Calls fn(...), checks that it raises an error of that kind (as expect
+-- does), and returns the error.
+local function raises(kind, fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert.is_false(ok, "expected " .. kind .. ", got no error")
+  return expect(kind, err)
+end
+
+-- Checks that err.errors holds an entry for field with code and returns it;
+-- note, if given, starts the failure message (e.g. the case in a loop).
+local function expect_rule(err, field, code, note)
   for _, e in ipairs(err.errors or {}) do
     if e.field == field and e.code == code then return e end
   end
   local got = {}
   for _, e in ipairs(err.errors or {}) do got[#got + 1] = tostring(e.field) .. "/" .. tostring(e.code) end
-  error(string.format("no %s/%s entry in errors: {%s}", field, code, table.concat(got, ", ")), 2)
+  error(string.format("%sno %s/%s entry in errors: {%s}", note and (tostring(note) .. ": ") or "",
+    field, code, table.concat(got, ", ")), 2)
 end
 
+-- The id of each record in list, in order.
 local function ids(list)
   local out = {}
   for i, r in ipairs(list) do out[i] = r.id end
@@ -56,4 +72,4 @@ local function after(t)
 end
 
 return { after = after, catch = catch, text = text, mentions = mentions, expect = expect,
-         expect_rule = expect_rule, ids = ids }
+         raises = raises, expect_rule = expect_rule, ids = ids }
