@@ -39,7 +39,7 @@ local function lua_class_functions(m)
   function fn.where(a, b) return Query.new(m):and_(arg(a, b)) end
   function fn.all() return Query.new(m):all() end
   function fn.count() return Query.new(m):count() end
-  function fn.find_by(a, b) return Query.new(m):and_(arg(a, b)):first() end
+  function fn.find_by(a, b) return Query.first_match(m, arg(a, b)) end
 
   function fn.get_many(a, b)
     local keys, out = arg(a, b), {}
@@ -112,7 +112,7 @@ local function lua_class_functions(m)
     if key ~= nil and next(conds, next(conds)) == nil and next(conds) == m.primary_key then
       return cls.get(key)
     end
-    return Query.new(m):and_(conds):first()
+    return Query.first_match(m, conds)
   end
 
   return fn

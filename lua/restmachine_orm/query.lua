@@ -15,6 +15,11 @@ local Query = {}
 Query.__index = Query
 Query.__name = "restmachine_orm.Query"
 
+-- Queries never change a table they hold (each change copies it), so every
+-- query starts with these shared empty ones: a one-off lookup then builds
+-- fewer tables.
+local NONE = setmetatable({}, { __newindex = function() error("internal: NONE is shared", 2) end })
+
 local function clone(q)
   local c = {}
   for k, v in pairs(q) do c[k] = v end
@@ -25,7 +30,7 @@ end
 --- A query over every record of model m (its private state), with the
 --- model's query filters (mixins) and modify_query extensions applied.
 function Query.new(m)
-  local q = setmetatable({ m = m, groups = {}, offset_n = 0, filters = {}, disabled = {} }, Query)
+  local q = setmetatable({ m = m, groups = NONE, offset_n = 0, filters = NONE, disabled = NONE }, Query)
   for _, f in ipairs(m.query_filters) do
     q = f(q)
     if getmetatable(q) ~= Query then
@@ -147,6 +152,7 @@ end
 -- conditions evaluated in C (made when the query runs, so a filter such as
 -- "not expired" reads the clock then).
 local function active_filters(q)
+  if #q.filters == 0 then return NONE, NONE end
   local conds, fns = {}, {}
   for _, f in ipairs(q.filters) do
     if not q.disabled[f.name] then
@@ -304,6 +310,18 @@ function Query:disable_filter(name)
   for k, v in pairs(self.disabled) do c.disabled[k] = v end
   c.disabled[name] = true
   return c
+end
+
+--- The first record matching conds in insertion order (find_by, get with
+--- conditions). A model without query filters or modify_query extensions
+--- has the engine run it at once, without building a query object.
+function Query.first_match(m, conds)
+  local plain = #m.query_filters == 0
+  for _, e in ipairs(m.exts) do plain = plain and e.modify_query == nil end
+  if not plain then return Query.new(m):and_(conds):first() end
+  local res = core.run(m.core, { node = conditions({ m = m }, conds, "and_") }, "first")
+  if lifecycle.loads(m) then res = lifecycle.load(m, res) end
+  return res
 end
 
 function Query:all() return run(self, "all") end
