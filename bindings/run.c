@@ -273,13 +273,27 @@ typedef enum {
   RUN_DELETE, RUN_UPDATE, RUN_EXPLAIN
 } run_mode;
 
+/* A buffer on the C stack for results this small, so that the common
+ * lookups (a key, a unique value, first()) plan once and allocate nothing
+ * for their results. */
+#define SMALL_RESULT 16
+
 static int run_fetch(lua_State *L, const rm_table *t, rm_query *rq,
                      run_mode mode, int mask_idx) {
-  const rm_record **out;
+  const rm_record *small[SMALL_RESULT];
+  const rm_record **out = small;
+  size_t need;
+  rm_diag d;
   long n;
   if (mode == RUN_FIRST && (rq->limit < 0 || rq->limit > 1)) rq->limit = 1;
   if (mode == RUN_GET && (rq->limit < 0 || rq->limit > 2)) rq->limit = 2;
-  n = run_into(L, t, rq, &out);
+  rm_diag_init(&d);
+  n = rm_query_run_within(t, rq, small, SMALL_RESULT, &need, &d);
+  if (n == -2) { /* more than fits here: a buffer of the size needed */
+    out = scratch(L, (need + 1) * sizeof *out);
+    n = rm_query_run(t, rq, out, need, &d);
+  }
+  if (n < 0) rml_raise(L, &d);
   if (mode == RUN_ALL) {
     push_list(L, 1, t, out, n, mask_idx);
   } else if (mode == RUN_GET && n > 1) {

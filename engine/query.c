@@ -243,33 +243,55 @@ static void sort_candidates(const rm_table *t, const rm_query *q,
   qsort_r((void *)out, n, sizeof *out, compare_records, &ctx);
 }
 
-size_t rm_query_capacity(const rm_table *t, const rm_query *q) {
-  rm_plan plan;
-  size_t n;
-  rm_plan_query(t, q, &plan);
-  n = plan.estimate < t->count ? plan.estimate : t->count;
-  return n < stop_after(q, &plan) ? n : stop_after(q, &plan);
+static size_t capacity(const rm_table *t, const rm_query *q,
+                       const rm_plan *plan) {
+  size_t n = plan->estimate < t->count ? plan->estimate : t->count;
+  return n < stop_after(q, plan) ? n : stop_after(q, plan);
 }
 
-long rm_query_run(const rm_table *t, const rm_query *q,
-                  const rm_record **out, size_t cap, rm_diag *d) {
+size_t rm_query_capacity(const rm_table *t, const rm_query *q) {
   rm_plan plan;
+  rm_plan_query(t, q, &plan);
+  return capacity(t, q, &plan);
+}
+
+/* Runs q by the plan made for it into out (at most cap records). */
+static long run_planned(const rm_table *t, const rm_query *q,
+                        const rm_plan *plan, const rm_record **out,
+                        size_t cap) {
   gather g;
   size_t n, first;
-  (void)d;
-  rm_plan_query(t, q, &plan);
-  gather_init(&g, t, q, &plan);
+  gather_init(&g, t, q, plan);
   g.out = out;
   g.cap = cap;
-  g.want = stop_after(q, &plan);
+  g.want = stop_after(q, plan);
   if (cap > 0) run_plan(&g);
   n = g.n;
-  sort_candidates(t, q, &plan, out, n);
+  sort_candidates(t, q, plan, out, n);
   first = (uint64_t)q->offset < n ? (size_t)q->offset : n;
   n -= first;
   if (q->limit >= 0 && (uint64_t)q->limit < n) n = (size_t)q->limit;
   if (first) memmove((void *)out, (const void *)(out + first), n * sizeof *out);
   return (long)n;
+}
+
+long rm_query_run(const rm_table *t, const rm_query *q,
+                  const rm_record **out, size_t cap, rm_diag *d) {
+  rm_plan plan;
+  (void)d;
+  rm_plan_query(t, q, &plan);
+  return run_planned(t, q, &plan, out, cap);
+}
+
+long rm_query_run_within(const rm_table *t, const rm_query *q,
+                         const rm_record **out, size_t cap, size_t *need,
+                         rm_diag *d) {
+  rm_plan plan;
+  (void)d;
+  rm_plan_query(t, q, &plan);
+  *need = capacity(t, q, &plan);
+  if (*need > cap) return -2;
+  return run_planned(t, q, &plan, out, *need);
 }
 
 static int64_t window(const rm_query *q, int64_t n) {

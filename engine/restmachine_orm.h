@@ -342,6 +342,13 @@ size_t rm_query_capacity(const rm_table *t, const rm_query *q);
  * to t. */
 long rm_query_run(const rm_table *t, const rm_query *q,
                   const rm_record **out, size_t cap, rm_diag *d);
+/* rm_query_run with the capacity worked out from the same plan: runs q
+ * when rm_query_capacity(t, q) <= cap, else runs nothing, sets *need to
+ * that capacity and returns -2. Saves planning q twice (a plan may look
+ * up a key or a range) when a small buffer is likely to do. */
+long rm_query_run_within(const rm_table *t, const rm_query *q,
+                         const rm_record **out, size_t cap, size_t *need,
+                         rm_diag *d);
 /* The number of records rm_query_run would return. */
 int64_t rm_query_count(const rm_table *t, const rm_query *q);
 

@@ -405,6 +405,37 @@ static void test_offset_limit(const rm_table *t) {
   rm_node_unref(w);
 }
 
+/* rm_query_run_within runs a query whose capacity fits the buffer, with
+ * the results rm_query_run gives, and otherwise runs nothing and says how
+ * much is needed. */
+static void test_run_within(const rm_table *t) {
+  const rm_schema *s = rm_table_schema(t);
+  const rm_record *small[8], *full[8];
+  rm_node *w = cond(s, F_AGE, RM_OP_NE, rm_int(30)); /* 2,3,5,6 */
+  rm_query q;
+  rm_diag d;
+  size_t need = 0;
+  long n, m;
+  rm_query_init(&q);
+  q.where = w;
+  q.order.nterms = 1;
+  q.order.field[0] = F_NAME;
+  q.order.desc[0] = 1;
+  rm_diag_init(&d);
+  n = rm_query_run_within(t, &q, small, 1, &need, &d);
+  is_int(n, -2, "run_within: a buffer of 1 is too small, nothing runs");
+  is_uint(need, rm_query_capacity(t, &q), "... and it asks for rm_query_capacity");
+  n = rm_query_run_within(t, &q, small, 8, &need, &d);
+  m = rm_query_run(t, &q, full, 8, &d);
+  ok(n == 4 && m == 4 && memcmp(small, full, 4 * sizeof small[0]) == 0,
+     "run_within with room: the same 4 records, in the same order, as rm_query_run");
+  q.limit = 1;
+  q.order.nterms = 0;
+  n = rm_query_run_within(t, &q, small, 1, &need, &d);
+  ok(n == 1 && need <= 1, "a limit of 1 without order fits a buffer of 1");
+  rm_node_unref(w);
+}
+
 /* Many records with few distinct values: sorting keeps insertion order
  * within ties, ascending and descending; count agrees with run. */
 static void test_stable(void) {
@@ -571,6 +602,7 @@ static void run_all(void) {
   test_errors(s);
   test_order(t);
   test_offset_limit(t);
+  test_run_within(t);
   test_positions(t, "a", "2,6,1,4,5,3");
   test_positions(t, "A", "3,5,1,4,2,6");
   test_positions(t, "sC", "1,2,6,3,5,4");
