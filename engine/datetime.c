@@ -119,15 +119,28 @@ static int time_of_day(const char *s, size_t len, size_t *i, int *secs,
   return 0;
 }
 
+/* whole + frac (0 < frac < 1) as a double. Far from 1970 a double's step
+ * is coarser than a microsecond (about 30 us in the year 9999): the sum
+ * may round up to the next whole second, so it is kept just below it
+ * (23:59:59.999999 on the last day of 9999 stays in that year). */
+static double within_second(double whole, double frac) {
+  double t = whole + frac;
+  return t < whole + 1.0 ? t : nextafter(whole + 1.0, 0.0);
+}
+
 /* Whole seconds and microseconds as epoch seconds. Every time is built
  * this way (parsed, rounded, and by rm_datetime_now), and taken apart the
  * same way by rm_datetime_format, so that formatting and parsing again
  * gives back the very same double. Times before 1970 are built as the
  * mirror image of times after it, so that -0.3 stays -0.3. */
 static double compose(int64_t secs, int64_t micros) {
+  if (micros >= 1000000) { /* a fraction rounded up to a whole second */
+    secs += micros / 1000000;
+    micros %= 1000000;
+  }
   if (micros == 0) return (double)secs;
-  if (secs >= 0) return (double)secs + (double)micros / 1e6;
-  return -((double)(-(secs + 1)) + (double)(1000000 - micros) / 1e6);
+  if (secs >= 0) return within_second((double)secs, (double)micros / 1e6);
+  return -within_second((double)(-(secs + 1)), (double)(1000000 - micros) / 1e6);
 }
 
 /* Epoch seconds taken apart into whole seconds and microseconds (rounded

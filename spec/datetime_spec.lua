@@ -97,6 +97,14 @@ describe("datetime fields", function()
       assert.equal(1709164800, Event { id = "2", at = "2024-02-29T00:00:00Z" }.at)
     end)
 
+    it("keep the last microsecond of the year 9999 in that year", function()
+      -- A double holds times there to about 30 microseconds only.
+      local e = Event:create { id = "1", at = "9999-12-31T23:59:59.999999Z" }
+      assert.is_true(e.at < 253402300800)
+      assert.equal("9999-12-31T23:59:", orm.isoformat(e.at):sub(1, 17))
+      assert.equal(e.at, Event:from_json(e:to_json()).at)
+    end)
+
     it("reject dates that do not exist", function()
       local err = raises_kind("ValidationError", Event, { id = "1", at = "2025-02-30T00:00:00Z" })
       assert.is_not_nil(rule(err, "at"))

@@ -71,6 +71,21 @@ static void test_parse_calendar(void) {
   parses_to("1900-01-01T00:00:00Z", -2208988800.0, 0);
   parses_to("0001-01-01T00:00:00Z", -62135596800.0, 0);
   parses_to("9999-12-31T23:59:59Z", 253402300799.0, 0);
+  /* A double's step there is about 30 us: the last microsecond of 9999
+   * stays in 9999 (the nearest time below 10000-01-01), and formats and
+   * parses back to the same time. */
+  {
+    char buf[40];
+    double back = 0;
+    size_t len;
+    ok(parse("9999-12-31T23:59:59.999999Z", &t) == 0 && rm_datetime_valid(t) &&
+       t < 253402300800.0 && t > 253402300799.9999,
+       "9999-12-31T23:59:59.999999Z is the last representable time of 9999");
+    len = rm_datetime_format(t, buf);
+    ok(strncmp(buf, "9999-12-31T23:59:59.99", 22) == 0 &&
+       rm_datetime_parse(buf, len, &back) == 0 && back == t,
+       "... which formats in 9999 (%s) and parses back to itself", buf);
+  }
   /* A positive offset moves a local midnight into the previous UTC day. */
   parses_to("1970-01-01T00:00:00+01:00", -3600.0, 0);
   ok(parse("2025-04-30", &t) == 0 && parse("2025-04-31", &t) < 0,
