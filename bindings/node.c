@@ -170,23 +170,19 @@ static int l_node_true(lua_State *L) {
   return 1;
 }
 
-static int l_node_and(lua_State *L) {
+/* A new node joining the nodes at 1 and 2 with `join` (and, or). */
+static int join_nodes(lua_State *L,
+                      rm_node *(*join)(rm_node *, rm_node *, rm_diag *)) {
   rm_node *a = rml_checknode(L, 1)->node, *b = rml_checknode(L, 2)->node;
   l_node *u = new_node(L);
   rm_diag d;
   rm_diag_init(&d);
-  set_node(L, u, rm_node_and(a, b, &d), &d);
+  set_node(L, u, join(a, b, &d), &d);
   return 1;
 }
 
-static int l_node_or(lua_State *L) {
-  rm_node *a = rml_checknode(L, 1)->node, *b = rml_checknode(L, 2)->node;
-  l_node *u = new_node(L);
-  rm_diag d;
-  rm_diag_init(&d);
-  set_node(L, u, rm_node_or(a, b, &d), &d);
-  return 1;
-}
+static int l_node_and(lua_State *L) { return join_nodes(L, rm_node_and); }
+static int l_node_or(lua_State *L) { return join_nodes(L, rm_node_or); }
 
 static int l_node_not(lua_State *L) {
   rm_node *a = rml_checknode(L, 1)->node;

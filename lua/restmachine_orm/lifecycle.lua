@@ -203,6 +203,10 @@ function lifecycle.refresh(m)
   m.exts = lifecycle.extensions_for(m, m.class.model_backend)
   m.needs_store = needs_store(m)
   m.needs_load = needs_load(m)
+  -- Query filters and modify_query extensions change every query, get
+  -- and find_by included.
+  m.filtered = #m.query_filters > 0
+  for _, e in ipairs(m.exts) do m.filtered = m.filtered or e.modify_query ~= nil end
 end
 
 function lifecycle.loads(m) return m.needs_load end

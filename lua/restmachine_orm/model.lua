@@ -127,8 +127,7 @@ local function install_paths(m, funcs, fast, methods)
   local stores, loads = lifecycle.stores(m), lifecycle.loads(m)
   -- Query filters and modify_query extensions apply to get as to any
   -- query, so get goes through a query then.
-  local filtered = #m.query_filters > 0
-  for _, e in ipairs(m.exts) do filtered = filtered or e.modify_query ~= nil end
+  local filtered = m.filtered
   methods.save = stores and function(u) return lifecycle.save(m, u) end or core.save
   methods.delete = stores and function(u) return lifecycle.delete(m, u) end or core.delete
   -- A reloaded instance is loaded again, in place: deserialized by

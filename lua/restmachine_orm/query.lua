@@ -316,9 +316,7 @@ end
 --- conditions). A model without query filters or modify_query extensions
 --- has the engine run it at once, without building a query object.
 function Query.first_match(m, conds)
-  local plain = #m.query_filters == 0
-  for _, e in ipairs(m.exts) do plain = plain and e.modify_query == nil end
-  if not plain then return Query.new(m):and_(conds):first() end
+  if m.filtered then return Query.new(m):and_(conds):first() end
   local res = core.run(m.core, { node = conditions({ m = m }, conds, "and_") }, "first")
   if lifecycle.loads(m) then res = lifecycle.load(m, res) end
   return res
