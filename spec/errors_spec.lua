@@ -6,18 +6,8 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return err
-end
-
-local function rule(err, field, code)
-  for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
-  end
-  return nil
-end
+local support = require("spec.support")
+local catch, expect_rule = support.catch, support.expect_rule
 
 describe("errors", function()
   local backend, User
@@ -140,11 +130,11 @@ describe("errors", function()
         nickname = "x",       -- unknown field
       })
       assert.equal("ValidationError", err.name)
-      assert.is_not_nil(rule(err, "email", "required"))
-      assert.is_not_nil(rule(err, "name", "min_length"))
-      assert.is_not_nil(rule(err, "age", "le"))
-      assert.is_not_nil(rule(err, "role", "choices"))
-      assert.is_not_nil(rule(err, "nickname", "unknown_field"))
+      expect_rule(err, "email", "required")
+      expect_rule(err, "name", "min_length")
+      expect_rule(err, "age", "le")
+      expect_rule(err, "role", "choices")
+      expect_rule(err, "nickname", "unknown_field")
       assert.equal(5, #err.errors)
       assert.equal(0, User:count())
     end)
@@ -156,15 +146,15 @@ describe("errors", function()
         label = Field.string { min_length = 3, choices = { "red", "green" } },
       })
       local err = catch(Tag.create, Tag, { id = "1", label = "x" })
-      assert.is_not_nil(rule(err, "label", "min_length"))
-      assert.is_not_nil(rule(err, "label", "choices"))
+      expect_rule(err, "label", "min_length")
+      expect_rule(err, "label", "choices")
       assert.equal(2, #err.errors)
     end)
 
     it("lists wrong types next to other broken rules", function()
       local err = catch(User, { id = "1", email = 5, name = "Al", age = "old" })
-      assert.is_not_nil(rule(err, "email", "type"))
-      assert.is_not_nil(rule(err, "age", "type"))
+      expect_rule(err, "email", "type")
+      expect_rule(err, "age", "type")
       assert.equal(2, #err.errors)
     end)
 

@@ -10,17 +10,8 @@ local orm = require("restmachine_orm")
 local Model, Field, Q = orm.Model, orm.Field, orm.Q
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function catch(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  return err
-end
-
-local function ids(list)
-  local out = {}
-  for i, r in ipairs(list) do out[i] = r.id end
-  return out
-end
+local support = require("spec.support")
+local catch, ids = support.catch, support.ids
 
 local function lcg(seed)
   local s = seed

@@ -5,20 +5,8 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function raises_kind(kind, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected " .. kind .. ", got no error")
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  assert.is_true(orm.errors.is(err, kind))
-  return err
-end
-
-local function ids(list)
-  local out = {}
-  for i, r in ipairs(list) do out[i] = r.id end
-  return out
-end
+local support = require("spec.support")
+local raises, ids = support.raises, support.ids
 
 describe("model operations", function()
   local backend, User
@@ -52,13 +40,13 @@ describe("model operations", function()
 
     it("raises DuplicateKeyError for an existing key and keeps the stored record", function()
       User:create { id = "user-1", name = "Alice" }
-      raises_kind("DuplicateKeyError", User.create, User, { id = "user-1", name = "Impostor" })
+      raises("DuplicateKeyError", User.create, User, { id = "user-1", name = "Impostor" })
       assert.equal(1, User:count())
       assert.equal("Alice", User:get("user-1").name)
     end)
 
     it("stores nothing when validation fails", function()
-      raises_kind("ValidationError", User.create, User, { id = "user-1", name = "Alice", age = -1 })
+      raises("ValidationError", User.create, User, { id = "user-1", name = "Alice", age = -1 })
       assert.equal(0, User:count())
     end)
   end)
@@ -92,7 +80,7 @@ describe("model operations", function()
 
     it("validates before writing", function()
       User:create { id = "user-1", name = "Alice" }
-      raises_kind("ValidationError", User.upsert, User, { id = "user-1", name = "Alice", age = -5 })
+      raises("ValidationError", User.upsert, User, { id = "user-1", name = "Alice", age = -5 })
       assert.equal(0, User:get("user-1").age)
     end)
 
@@ -235,7 +223,7 @@ describe("model operations", function()
     end)
 
     it("stores nothing when one record is invalid", function()
-      raises_kind("ValidationError", User.create_many, User, {
+      raises("ValidationError", User.create_many, User, {
         { id = "a", name = "Alice" },
         { id = "b", name = "Bob", age = -1 },
       })
@@ -244,7 +232,7 @@ describe("model operations", function()
 
     it("stores nothing when a key already exists", function()
       User:create { id = "b", name = "Old" }
-      raises_kind("DuplicateKeyError", User.create_many, User, {
+      raises("DuplicateKeyError", User.create_many, User, {
         { id = "a", name = "Alice" },
         { id = "b", name = "Bob" },
       })
@@ -253,7 +241,7 @@ describe("model operations", function()
     end)
 
     it("stores nothing when the batch repeats a key", function()
-      raises_kind("DuplicateKeyError", User.create_many, User, {
+      raises("DuplicateKeyError", User.create_many, User, {
         { id = "a", name = "Alice" },
         { id = "a", name = "Again" },
       })
@@ -261,7 +249,7 @@ describe("model operations", function()
     end)
 
     it("stores nothing when the batch repeats a unique value", function()
-      raises_kind("DuplicateKeyError", User.create_many, User, {
+      raises("DuplicateKeyError", User.create_many, User, {
         { id = "a", name = "Alice", email = "x@example.com" },
         { id = "b", name = "Bob", email = "x@example.com" },
       })
@@ -318,28 +306,28 @@ describe("model operations", function()
     end)
 
     it("are enforced on create", function()
-      raises_kind("DuplicateKeyError", User.create, User, { id = "user-2", email = "a@example.com", name = "Bob" })
+      raises("DuplicateKeyError", User.create, User, { id = "user-2", email = "a@example.com", name = "Bob" })
       assert.equal(1, User:count())
     end)
 
     it("are enforced on save of a new instance", function()
       local u = User { id = "user-2", email = "a@example.com", name = "Bob" }
-      raises_kind("DuplicateKeyError", u.save, u)
+      raises("DuplicateKeyError", u.save, u)
       assert.equal(1, User:count())
     end)
 
     it("are enforced on save of a changed instance", function()
       local bob = User:create { id = "user-2", email = "b@example.com", name = "Bob" }
       bob.email = "a@example.com"
-      raises_kind("DuplicateKeyError", bob.save, bob)
+      raises("DuplicateKeyError", bob.save, bob)
       assert.equal("b@example.com", User:get("user-2").email)
     end)
 
     it("are enforced on upsert", function()
-      raises_kind("DuplicateKeyError", User.upsert, User, { id = "user-2", email = "a@example.com", name = "Bob" })
+      raises("DuplicateKeyError", User.upsert, User, { id = "user-2", email = "a@example.com", name = "Bob" })
       assert.equal(1, User:count())
       User:create { id = "user-3", email = "c@example.com", name = "Carol" }
-      raises_kind("DuplicateKeyError", User.upsert, User, { id = "user-3", email = "a@example.com", name = "Carol" })
+      raises("DuplicateKeyError", User.upsert, User, { id = "user-3", email = "a@example.com", name = "Carol" })
       assert.equal("c@example.com", User:get("user-3").email)
     end)
 
@@ -348,8 +336,8 @@ describe("model operations", function()
       bob.email = "a@example.com"
       pcall(bob.save, bob)
       pcall(User.upsert, User, { id = "user-2", email = "a@example.com", name = "Bob" })
-      raises_kind("DuplicateKeyError", User.create, User, { id = "user-3", email = "b@example.com", name = "Carol" })
-      raises_kind("DuplicateKeyError", User.create, User, { id = "user-3", email = "a@example.com", name = "Carol" })
+      raises("DuplicateKeyError", User.create, User, { id = "user-3", email = "b@example.com", name = "Carol" })
+      raises("DuplicateKeyError", User.create, User, { id = "user-3", email = "a@example.com", name = "Carol" })
       assert.equal("user-1", User:find_by { email = "a@example.com" }.id)
       assert.equal("user-2", User:find_by { email = "b@example.com" }.id)
     end)

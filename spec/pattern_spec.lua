@@ -7,24 +7,8 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function raises_kind(kind, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error, got none")
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  return err
-end
-
-local function rule(err, field, code)
-  for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
-  end
-  return nil
-end
-
-local function mentions(err, word)
-  return string.find(tostring(err), word, 1, true) ~= nil
-end
+local support = require("spec.support")
+local raises, expect_rule, mentions = support.raises, support.expect_rule, support.mentions
 
 describe("pattern", function()
   local backend, Item
@@ -46,9 +30,8 @@ describe("pattern", function()
 
     it("refuses values that do not match, with code pattern", function()
       for _, bad in ipairs({ "ABC12345", "abc123456", "ABC1234567", "AB1234567", "" }) do
-        local err = raises_kind("ValidationError", Item, { id = "1", code = bad })
-        local e = rule(err, "code", "pattern")
-        assert.is_table(e, bad .. ": " .. tostring(err))
+        local err = raises("ValidationError", Item, { id = "1", code = bad })
+        local e = expect_rule(err, "code", "pattern", bad)
         assert.truthy(e.message:find("Item.code", 1, true), e.message)
         assert.truthy(e.message:find("^[A-Z]{3}\\d{6}$", 1, true), e.message)
       end
@@ -61,7 +44,7 @@ describe("pattern", function()
         s = Field.string { pattern = "\\d+" },
       })
       assert.is_not_nil(M { id = "1", s = "abc 42 def" })
-      assert.is_table(rule(raises_kind("ValidationError", M, { id = "1", s = "abc" }), "s", "pattern"))
+      expect_rule(raises("ValidationError", M, { id = "1", s = "abc" }), "s", "pattern")
     end)
 
     it("works on characters, not bytes (UTF mode)", function()
@@ -72,7 +55,7 @@ describe("pattern", function()
         w = Field.string { pattern = "^\\w+$", optional = true },
       })
       assert.is_not_nil(M { id = "1", s = "äöü", w = "Größe" })
-      raises_kind("ValidationError", M, { id = "1", s = "abcd" })
+      raises("ValidationError", M, { id = "1", s = "abcd" })
     end)
 
     it("understands Python syntax: named groups, inline flags, classes", function()
@@ -82,7 +65,7 @@ describe("pattern", function()
         s = Field.string { pattern = "(?i)^(?P<w>[a-z]+)-(?P=w)\\s*$" },
       })
       assert.is_not_nil(M { id = "1", s = "Ab-aB " })
-      raises_kind("ValidationError", M, { id = "1", s = "ab-cd" })
+      raises("ValidationError", M, { id = "1", s = "ab-cd" })
     end)
 
     it("leaves nil alone in an optional field", function()
@@ -91,14 +74,14 @@ describe("pattern", function()
 
     it("checks assignments and keeps the instance on failure", function()
       local u = Item { id = "1", code = "ABC123456" }
-      local err = raises_kind("ValidationError", function() u.code = "nope" end)
-      assert.is_table(rule(err, "code", "pattern"))
+      local err = raises("ValidationError", function() u.code = "nope" end)
+      expect_rule(err, "code", "pattern")
       assert.equal("ABC123456", u.code)
     end)
 
     it("checks q:update and stores nothing on failure", function()
       Item:create { id = "1", code = "ABC123456" }
-      raises_kind("ValidationError", function() Item:where():update { code = "bad" } end)
+      raises("ValidationError", function() Item:where():update { code = "bad" } end)
       assert.equal("ABC123456", Item:get("1").code)
       assert.equal(1, Item:where():update { code = "XYZ999999" })
     end)
@@ -110,10 +93,10 @@ describe("pattern", function()
         s = Field.string { pattern = "^[a-z]+$", max_length = 3 },
         n = Field.integer {},
       })
-      local err = raises_kind("ValidationError", M, { id = "1", s = "ABCDEF", n = "x" })
-      assert.is_table(rule(err, "s", "max_length"), tostring(err))
-      assert.is_table(rule(err, "s", "pattern"), tostring(err))
-      assert.is_table(rule(err, "n", "type"), tostring(err))
+      local err = raises("ValidationError", M, { id = "1", s = "ABCDEF", n = "x" })
+      expect_rule(err, "s", "max_length")
+      expect_rule(err, "s", "pattern")
+      expect_rule(err, "n", "type")
     end)
 
     it("runs on many values quickly (compiled once)", function()
@@ -129,7 +112,7 @@ describe("pattern", function()
     end)
 
     it("refuses a bad pattern with PCRE2's message and offset", function()
-      local err = raises_kind("ConfigurationError", Model, "Bad", {
+      local err = raises("ConfigurationError", Model, "Bad", {
         id = Field.string { primary_key = true },
         code = Field.string { pattern = "([A-Z" },
       })
@@ -140,7 +123,7 @@ describe("pattern", function()
 
     it("refuses other bad patterns", function()
       for _, p in ipairs({ "a{2,1}", "(?<n>a)(?<n>b)", "*", "\\", "(?P<x", "\xff" }) do
-        local err = raises_kind("ConfigurationError", Model, "Bad", {
+        local err = raises("ConfigurationError", Model, "Bad", {
           id = Field.string { primary_key = true },
           code = Field.string { pattern = p },
         })
@@ -150,7 +133,7 @@ describe("pattern", function()
 
     it("applies to string fields only", function()
       for _, t in ipairs({ "bytes", "integer", "number", "boolean", "datetime", "json" }) do
-        local err = raises_kind("ConfigurationError", Model, "Bad", {
+        local err = raises("ConfigurationError", Model, "Bad", {
           id = Field.string { primary_key = true },
           f = Field[t] { pattern = "x" },
         })
@@ -159,7 +142,7 @@ describe("pattern", function()
     end)
 
     it("must be a string", function()
-      local err = raises_kind("ConfigurationError", Model, "Bad", {
+      local err = raises("ConfigurationError", Model, "Bad", {
         id = Field.string { primary_key = true },
         code = Field.string { pattern = 5 },
       })
@@ -167,7 +150,7 @@ describe("pattern", function()
     end)
 
     it("checks a default value against the pattern at declaration", function()
-      local err = raises_kind("ConfigurationError", Model, "Bad", {
+      local err = raises("ConfigurationError", Model, "Bad", {
         id = Field.string { primary_key = true },
         code = Field.string { pattern = "^[0-9]+$", default = "abc" },
       })
@@ -180,7 +163,7 @@ describe("pattern", function()
         id = Field.string { primary_key = true, pattern = "^k-\\d+$" },
       })
       assert.is_not_nil(K:create { id = "k-1" })
-      raises_kind("ValidationError", K.create, { id = "x" })
+      raises("ValidationError", K.create, { id = "x" })
     end)
   end)
 end)

@@ -6,20 +6,8 @@ local orm = require("restmachine_orm")
 local Model, Field = orm.Model, orm.Field
 local InMemoryBackend = orm.backends.InMemoryBackend
 
-local function raises_kind(kind, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected " .. kind .. ", got no error")
-  assert.is_table(err, "expected an error table, got: " .. tostring(err))
-  assert.equal(kind, err.name, tostring(err))
-  assert.is_true(orm.errors.is(err, kind))
-  return err
-end
-
-local function ids(list)
-  local out = {}
-  for i, r in ipairs(list) do out[i] = r.id end
-  return out
-end
+local support = require("spec.support")
+local raises, ids = support.raises, support.ids
 
 describe("query", function()
   local backend, Person
@@ -313,8 +301,8 @@ describe("query", function()
     end)
 
     it("raises MultipleResultsError when more than one record matches", function()
-      raises_kind("MultipleResultsError", function() return Person:where():get { age = 30 } end)
-      raises_kind("MultipleResultsError", function() return Person:where { status = "active" }:get { is_active = true } end)
+      raises("MultipleResultsError", function() return Person:where():get { age = 30 } end)
+      raises("MultipleResultsError", function() return Person:where { status = "active" }:get { is_active = true } end)
     end)
   end)
 

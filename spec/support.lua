@@ -47,16 +47,17 @@ local function raises(kind, fn, ...)
   return expect(kind, err)
 end
 
--- Checks that err.errors holds an entry for field with code and returns it;
--- note, if given, starts the failure message (e.g. the case in a loop).
+-- Checks that err.errors holds an entry for field with code (any code when
+-- code is nil) and returns it; note, if given, starts the failure message
+-- (e.g. the case in a loop).
 local function expect_rule(err, field, code, note)
   for _, e in ipairs(err.errors or {}) do
-    if e.field == field and e.code == code then return e end
+    if e.field == field and (code == nil or e.code == code) then return e end
   end
   local got = {}
   for _, e in ipairs(err.errors or {}) do got[#got + 1] = tostring(e.field) .. "/" .. tostring(e.code) end
   error(string.format("%sno %s/%s entry in errors: {%s}", note and (tostring(note) .. ": ") or "",
-    field, code, table.concat(got, ", ")), 2)
+    field, code or "*", table.concat(got, ", ")), 2)
 end
 
 -- The id of each record in list, in order.
