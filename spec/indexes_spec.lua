@@ -11,15 +11,7 @@ local Model, Field, Q = orm.Model, orm.Field, orm.Q
 local InMemoryBackend = orm.backends.InMemoryBackend
 
 local support = require("spec.support")
-local catch, ids = support.catch, support.ids
-
-local function lcg(seed)
-  local s = seed
-  return function(n)
-    s = (s * 1103515245 + 12345) % 2147483648
-    return (s >> 4) % n + 1
-  end
-end
+local catch, ids, lcg = support.catch, support.ids, support.lcg
 
 -- Under valgrind (make memcheck) the randomized runs are shortened.
 local SCALE = os.getenv("RESTMACHINE_ORM_MEMCHECK") and 0.1 or 1

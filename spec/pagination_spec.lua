@@ -13,15 +13,7 @@ local InMemoryBackend = orm.backends.InMemoryBackend
 local support = require("spec.support")
 local catch, text, mentions = support.catch, support.text, support.mentions
 local expect, expect_rule, ids = support.expect, support.expect_rule, support.ids
-
--- A small deterministic generator (the same sequence on every platform).
-local function lcg(seed)
-  local s = seed
-  return function(n)
-    s = (s * 1103515245 + 12345) % 2147483648
-    return (s >> 4) % n + 1
-  end
-end
+local lcg = support.lcg
 
 -- Walks q in pages of `size`, with no writes in between; checks the size
 -- of every page and that the cursor is a string until the last page and

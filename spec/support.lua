@@ -72,5 +72,15 @@ local function after(t)
   while orm.now() <= t do end
 end
 
+-- A small deterministic random generator, the same sequence on every
+-- platform: lcg(seed) returns next(n), a number from 1 to n.
+local function lcg(seed)
+  local s = seed
+  return function(n)
+    s = (s * 1103515245 + 12345) % 2147483648
+    return (s >> 4) % n + 1
+  end
+end
+
 return { after = after, catch = catch, text = text, mentions = mentions, expect = expect,
-         raises = raises, expect_rule = expect_rule, ids = ids }
+         raises = raises, expect_rule = expect_rule, ids = ids, lcg = lcg }
