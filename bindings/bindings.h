@@ -102,6 +102,12 @@ rm_table *rml_model_table(lua_State *L, int model_idx);
 l_instance *rml_push_instance(lua_State *L, int model_idx,
                               const unsigned char *data, size_t size,
                               int persisted);
+/* Pushes a stored (persisted) instance holding a copy of the record r of
+ * t. The allocation can run a finalizer that writes to t and frees r: then
+ * nothing is copied or left on the stack, and it returns NULL for the
+ * caller to look r up again. */
+l_instance *rml_push_record(lua_State *L, int model_idx, const rm_table *t,
+                            const rm_record *r);
 l_instance *rml_checkinstance(lua_State *L, int idx);
 /* Builds a validated, unsaved instance of the model at `model` from the
  * spec table at `spec` (defaults, unknown keys, every rule), adding to the

@@ -236,6 +236,19 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
   return u;
 }
 
+l_instance *rml_push_record(lua_State *L, int model_idx, const rm_table *t,
+                            const rm_record *r) {
+  uint64_t version = rm_table_version(t);
+  size_t size = rm_record_size(rm_table_schema(t), r);
+  l_instance *u = rml_push_instance(L, model_idx, NULL, size, 1);
+  if (rm_table_version(t) != version) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  memcpy(u->inline_data, rm_record_data(r), size);
+  return u;
+}
+
 void rml_set_mask(lua_State *L, int idx, int mask_idx) {
   l_instance *u = lua_touserdata(L, idx);
   lua_pushvalue(L, mask_idx);
@@ -422,11 +435,13 @@ static int l_class_get(lua_State *L) {
   lua_settop(L, arg);
   lua_pushvalue(L, lua_upvalueindex(1));
   t = rml_model_table(L, arg + 1);
-  rm_diag_init(&d);
-  if (rm_table_get(t, rml_tovalue(L, arg), &r, &d) < 0) rml_raise(L, &d);
-  if (r == NULL) return 0;
-  rml_push_instance(L, arg + 1, rm_record_data(r),
-                    rm_record_size(rm_table_schema(t), r), 1);
+  /* Looked up again when the instance's allocation ran a finalizer that
+   * wrote to the table (rml_push_record). */
+  do {
+    rm_diag_init(&d);
+    if (rm_table_get(t, rml_tovalue(L, arg), &r, &d) < 0) rml_raise(L, &d);
+    if (r == NULL) return 0;
+  } while (rml_push_record(L, arg + 1, t, r) == NULL);
   return 1;
 }
 

@@ -72,6 +72,18 @@ static void read_cursor(lua_State *L, int q, const rm_table *t, rm_query *rq,
   rq->offset = 0; /* offset applies to the first page only */
 }
 
+/* A finalizer run by an allocation while a result is built can write to
+ * the table and free the records found: no record found before an
+ * allocation is read after it unless the table's version is unchanged. */
+static void changed_while_built(lua_State *L, const rm_table *t) {
+  luaL_error(L, "%s records changed while a query result was built",
+             rm_table_name(t));
+}
+
+static void check_version(lua_State *L, const rm_table *t, uint64_t version) {
+  if (rm_table_version(t) != version) changed_while_built(L, t);
+}
+
 /* Instance for r, limited to the query's select mask (at mask_idx, or 0
  * for none). */
 static void push_record(lua_State *L, int model, const rm_table *t,
@@ -80,27 +92,20 @@ static void push_record(lua_State *L, int model, const rm_table *t,
     lua_pushnil(L);
     return;
   }
-  rml_push_instance(L, model, rm_record_data(r),
-                    rm_record_size(rm_table_schema(t), r), 1);
+  if (rml_push_record(L, model, t, r) == NULL) changed_while_built(L, t);
   if (mask_idx) rml_set_mask(L, lua_gettop(L), mask_idx);
 }
 
-/* Pushes the list of instances for out[0..n-1]. A finalizer run by the
- * allocations here could write to the table and free those records, so
- * the table's version is checked before each copy. */
+/* Pushes the list of instances for out[0..n-1]; the table's version is
+ * checked before each copy, as the list's own allocation may change it. */
 static void push_list(lua_State *L, int model, const rm_table *t,
                       const rm_record **out, long n, int mask_idx) {
   uint64_t version = rm_table_version(t);
-  const rm_schema *s = rm_table_schema(t);
   long i;
   lua_createtable(L, (int)n, 0);
+  check_version(L, t, version);
   for (i = 0; i < n; i++) {
-    size_t size = rm_record_size(s, out[i]);
-    l_instance *u = rml_push_instance(L, model, NULL, size, 1);
-    if (rm_table_version(t) != version)
-      luaL_error(L, "%s records changed while a query result was built",
-                 rm_table_name(t));
-    memcpy(u->inline_data, rm_record_data(out[i]), size);
+    if (rml_push_record(L, model, t, out[i]) == NULL) changed_while_built(L, t);
     if (mask_idx) rml_set_mask(L, lua_gettop(L), mask_idx);
     lua_rawseti(L, -2, i + 1);
   }
@@ -124,13 +129,15 @@ static long run_into(lua_State *L, const rm_table *t, const rm_query *rq,
 static void push_cursor(lua_State *L, const rm_table *t, const rm_query *rq,
                         const rm_record *r, const rm_position *pos) {
   rm_position here;
+  uint64_t version = rm_table_version(t);
   char *text;
   size_t len;
   if (r != NULL) {
-    rm_query_position(t, rq, r, &here);
+    rm_query_position(t, rq, r, &here); /* may point into r */
     pos = &here;
   }
   text = scratch(L, rm_cursor_size(pos));
+  check_version(L, t, version);
   len = rm_cursor_encode(t, rq, pos, text);
   if (len == 0) luaL_error(L, "%s: out of memory", rm_table_name(t));
   lua_pushlstring(L, text, len);
@@ -223,18 +230,22 @@ static int run_update(lua_State *L, rm_table *t, const rm_query *rq, int values)
   const unsigned char **data;
   size_t *size, total = 0;
   unsigned char *buf;
+  uint64_t version;
   long i, n;
   rm_diag d;
   nassign = read_assignments(L, values, s, fields, assigned);
   n = run_into(L, t, rq, &out);
+  version = rm_table_version(t);
   data = scratch(L, (size_t)n * sizeof *data);
   size = scratch(L, (size_t)n * sizeof *size);
+  check_version(L, t, version);
   for (i = 0; i < n; i++) {
     rm_record_get_all(s, rm_record_data(out[i]), vals);
     for (j = 0; j < nassign; j++) vals[fields[j]] = assigned[j];
     total += size[i] = rm_record_encoded_size(s, vals);
   }
   buf = scratch(L, total);
+  check_version(L, t, version);
   for (i = 0; i < n; i++) {
     rm_record_get_all(s, rm_record_data(out[i]), vals);
     for (j = 0; j < nassign; j++) vals[fields[j]] = assigned[j];
