@@ -601,6 +601,19 @@ static int l_reload(lua_State *L) {
   return 1;
 }
 
+/* core.stored(u): a new stored instance holding the record with u's
+ * primary key, or NotFoundError; u is left as it is. */
+static int l_stored(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  rm_table *t;
+  lua_settop(L, 1);
+  lua_getiuservalue(L, 1, INST_MODEL);
+  t = rml_model_table(L, 2);
+  /* Again when a finalizer wrote to the table (rml_push_record). */
+  while (rml_push_record(L, 2, t, stored_record(L, t, u)) == NULL) continue;
+  return 1;
+}
+
 /* core.model_table_check(model): raises unless the model can reach its
  * table (it has a backend, and the backend accepts its fields). */
 static int l_model_check(lua_State *L) {
@@ -621,6 +634,7 @@ void rml_open_model(lua_State *L) {
                                  {"delete", l_delete},
                                  {"put", l_put},
                                  {"reload", l_reload},
+                                 {"stored", l_stored},
                                  {NULL, NULL}};
   if (luaL_newmetatable(L, RM_MODEL_MT)) luaL_setfuncs(L, meta, 0);
   lua_pop(L, 1);

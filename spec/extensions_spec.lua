@@ -368,6 +368,7 @@ describe("Extensions", function()
         end,
         deserialize = function(d)
           calls = calls + 1
+          if d.name == "raise" then error("cannot decode", 0) end
           d.name = d.name:sub(5):reverse()
           return d
         end,
@@ -435,6 +436,17 @@ describe("Extensions", function()
       Item:after_load(function(v) seen = v.name end)
       u:reload()
       assert.equal("new-alice", seen)
+    end)
+
+    it("leaves the instance as it was when it raises during reload", function()
+      local u = Item:get "1"
+      u.name = "changed"
+      Raw:upsert { id = "1", name = "raise" }
+      assert.equal("cannot decode", catch(u.reload, u))
+      assert.equal("changed", u.name)
+      Raw:upsert { id = "1", name = "enc:ecila" }
+      u:reload()
+      assert.equal("alice", u.name)
     end)
 
     it("of several mixins run in mixin order", function()

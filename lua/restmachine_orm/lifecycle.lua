@@ -171,11 +171,14 @@ function lifecycle.load(m, u)
 end
 
 --- u:reload() with the lifecycle: u takes the stored data again, in
---- place, deserialized as any load is, then after_load runs on it.
+--- place, deserialized as any load is, then after_load runs on it. The
+--- stored data is deserialized in a copy first, so that u is left as it
+--- was when an extension raises.
 function lifecycle.reload(m, u)
-  core.reload(u)
-  local data = deserialized(m, u, 3)
-  if data ~= nil then core.take_data(u, core.instance(m.core, data)) end
+  local stored = core.stored(u)
+  local data = deserialized(m, stored, 3)
+  core.take_data(u, data ~= nil and core.instance(m.core, data) or stored)
+  core.set_persisted(u, true)
   run_hooks(m, "after_load", u)
   return u
 end
