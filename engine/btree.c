@@ -33,11 +33,16 @@
 
 typedef rm_bt_leaf leaf;
 typedef rm_bt_inner inner;
+typedef rm_bt_val bval;
+
+/* Each node is one slab block (btree.h). */
+typedef char leaf_fits_a_block[sizeof(leaf) <= RM_SLAB_MAX ? 1 : -1];
+typedef char inner_fits_a_block[sizeof(inner) <= RM_SLAB_MAX ? 1 : -1];
 
 /* Where a lookup goes: (key, seq), or just before (bias -1) or just after
  * (bias +1) every entry with that key. */
 typedef struct probe {
-  const rm_value *key;
+  bval key;
   uint64_t seq;
   int bias;
 } probe;
@@ -49,22 +54,89 @@ typedef struct path {
   unsigned idx[RM_BT_MAX_DEPTH];
 } path;
 
+/* --------------------------------------------------------------- keys */
+
+static int is_bytes(uint32_t tag) { return tag == RM_V_STR || tag == RM_V_JSON; }
+
+/* The first 8 bytes of s, big-endian, 0-padded: ordered as the strings'
+ * first 8 bytes are (a shorter string's padding sorts before any byte but
+ * 0, and a tie on the heads is settled by the whole strings). */
+static uint64_t head_of(const char *s, size_t len) {
+  uint64_t h = 0;
+  size_t i;
+  for (i = 0; i < 8; i++)
+    h = (h << 8) | (i < len ? (unsigned char)s[i] : 0u);
+  return h;
+}
+
+/* A string's length above 32 bits becomes UINT32_MAX: such a key cannot
+ * be inserted, and as a probe it still sorts after every stored string it
+ * starts with. */
+static void val_of(bval *k, const rm_value *v) {
+  k->tag = (uint32_t)v->tag;
+  k->len = 0;
+  k->head = 0;
+  if (is_bytes(k->tag)) {
+    k->u.s = v->u.s.ptr;
+    k->len = v->u.s.len >= UINT32_MAX ? UINT32_MAX : (uint32_t)v->u.s.len;
+    k->head = head_of(v->u.s.ptr, v->u.s.len);
+  } else {
+    memcpy(&k->u, &v->u, sizeof k->u);
+  }
+}
+
+static rm_value value_of(const bval *k) {
+  rm_value v;
+  memset(&v, 0, sizeof v);
+  v.tag = (rm_vtag)k->tag;
+  if (is_bytes(k->tag)) {
+    v.u.s.ptr = k->u.s;
+    v.u.s.len = k->len;
+  } else {
+    memcpy(&v.u, &k->u, sizeof k->u);
+  }
+  return v;
+}
+
+void rm_bt_entry_set(rm_bt_entry *e, const rm_value *key, uint64_t seq,
+                     const void *rec) {
+  val_of(&e->key, key);
+  e->seq = seq;
+  e->rec = rec;
+}
+
+rm_value rm_bt_entry_key(const rm_bt_entry *e) { return value_of(&e->key); }
+
 /* ----------------------------------------------------------- ordering */
 
-/* Key order: rm_value_compare, with nil after everything. Integers, the
- * common case, are compared here without the call. */
-static inline int key_cmp(const rm_value *a, const rm_value *b) {
+/* Strings bytewise, a prefix first (rm_value_compare's order): the heads
+ * first, the bytes after them only on a tie. */
+static int str_cmp(const bval *a, const bval *b) {
+  uint32_t n = a->len < b->len ? a->len : b->len;
+  int c;
+  if (a->head != b->head) return a->head < b->head ? -1 : 1;
+  c = n > 8 ? memcmp(a->u.s + 8, b->u.s + 8, n - 8) : 0;
+  if (c != 0) return c < 0 ? -1 : 1;
+  return (a->len > b->len) - (a->len < b->len);
+}
+
+/* Key order: rm_value_compare, with nil after everything. Integers and
+ * strings, the common cases, are compared here without the call. */
+static inline int key_cmp(const bval *a, const bval *b) {
+  rm_value va, vb;
   if (a->tag == RM_V_INT && b->tag == RM_V_INT)
     return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+  if (a->tag == RM_V_STR && b->tag == RM_V_STR) return str_cmp(a, b);
   if (a->tag == RM_V_NIL || b->tag == RM_V_NIL)
     return (a->tag == RM_V_NIL) - (b->tag == RM_V_NIL);
-  return rm_value_compare(a, b);
+  va = value_of(a);
+  vb = value_of(b);
+  return rm_value_compare(&va, &vb);
 }
 
 /* <0, 0 or >0 as (key, seq) is before, at or after the probe. */
-static inline int probe_cmp(const rm_value *key, uint64_t seq,
-                            const probe *p) {
-  int c = key_cmp(key, p->key);
+static inline int probe_cmp(const bval *key, uint64_t seq, const probe *p) {
+  int c = key_cmp(key, &p->key);
   if (c != 0) return c;
   if (p->bias != 0) return -p->bias;
   return (seq > p->seq) - (seq < p->seq);
@@ -72,8 +144,17 @@ static inline int probe_cmp(const rm_value *key, uint64_t seq,
 
 static probe exact(const rm_value *key, uint64_t seq) {
   probe p;
-  p.key = key;
+  val_of(&p.key, key);
   p.seq = seq;
+  p.bias = 0;
+  return p;
+}
+
+/* The probe for an entry of the tree, or one to be put in. */
+static probe at_entry(const rm_bt_entry *e) {
+  probe p;
+  p.key = e->key;
+  p.seq = e->seq;
   p.bias = 0;
   return p;
 }
@@ -82,10 +163,10 @@ static probe exact(const rm_value *key, uint64_t seq) {
  * Integer keys and an exact probe, the common case, are compared without
  * a branch: in a binary search each compare's outcome is a coin toss, and
  * a mispredicted branch costs more than the compare. */
-static inline int before(const rm_value *key, uint64_t seq, const probe *p,
+static inline int before(const bval *key, uint64_t seq, const probe *p,
                          int or_at) {
-  if (key->tag == RM_V_INT && p->key->tag == RM_V_INT && p->bias == 0) {
-    int64_t k = key->u.i, pk = p->key->u.i;
+  if (key->tag == RM_V_INT && p->key.tag == RM_V_INT && p->bias == 0) {
+    int64_t k = key->u.i, pk = p->key.u.i;
     return (k < pk) | ((k == pk) & ((seq < p->seq) | (or_at & (seq == p->seq))));
   }
   return probe_cmp(key, seq, p) < or_at;
@@ -106,7 +187,7 @@ static inline unsigned count_before(const void *first, size_t stride,
     unsigned mask;
     int b;
     memcpy(&seq, item + seq_off, sizeof seq);
-    b = before((const rm_value *)(const void *)item, seq, p, or_at);
+    b = before((const bval *)(const void *)item, seq, p, or_at);
     mask = 0u - (unsigned)b; /* all ones when the item is before */
     lo += (half + 1) & mask;
     n = ((n - half - 1) & mask) | (half & ~mask);
@@ -233,7 +314,7 @@ static size_t rank(const rm_btree *t, const probe *p) {
 size_t rm_btree_rank_lower(const rm_btree *t, const rm_value *key,
                            int inclusive) {
   probe p;
-  p.key = key;
+  val_of(&p.key, key);
   p.seq = 0;
   p.bias = inclusive ? 1 : -1;
   return rank(t, &p);
@@ -592,10 +673,11 @@ static int split_insert(rm_btree *t, path *pa, leaf *l, unsigned pos,
 }
 
 int rm_btree_insert(rm_btree *t, const rm_bt_entry *e) {
-  probe p = exact(&e->key, e->seq);
+  probe p = at_entry(e);
   path pa;
   leaf *l;
   unsigned pos;
+  if (is_bytes(e->key.tag) && e->key.len == UINT32_MAX) return -1;
   if (t->root == NULL) return first_leaf(t, e);
   l = descend(t, &p, &pa, 0);
   pos = leaf_find(l, &p);
@@ -784,7 +866,7 @@ static void replace_sep(const rm_btree *t, path *pa, const rm_bt_entry *first) {
 }
 
 int rm_btree_replace(rm_btree *t, const rm_bt_entry *e) {
-  probe p = exact(&e->key, e->seq);
+  probe p = at_entry(e);
   path pa;
   leaf *l;
   unsigned pos;
@@ -1107,7 +1189,7 @@ void rm_btree_unput(rm_btree *t, const rm_value *key, uint64_t seq) {
      * before the new first entry, so a lookup still finds the leaf. */
     a = pr[0].a;
     {
-      probe p = exact(&a->e[0].key, a->e[0].seq);
+      probe p = at_entry(&a->e[0]);
       path pa2;
       descend(t, &p, &pa2, 0);
       replace_sep(t, &pa2, &a->e[0]);
@@ -1142,18 +1224,19 @@ typedef struct walk {
 /* Whether a separator is a copy of the entry: the same bits, so that a
  * string separator points at the live record's bytes. */
 static int entry_is(const rm_bt_entry *e, const rm_bt_key *k) {
-  const rm_value *a = &e->key, *b = &k->key;
+  const bval *a = &e->key, *b = &k->key;
   if (e->seq != k->seq || a->tag != b->tag) return 0;
   switch (a->tag) {
     case RM_V_INT: return a->u.i == b->u.i;
     case RM_V_FLOAT: return memcmp(&a->u.f, &b->u.f, sizeof a->u.f) == 0;
-    case RM_V_STR: return a->u.s.ptr == b->u.s.ptr && a->u.s.len == b->u.s.len;
+    case RM_V_STR:
+      return a->u.s == b->u.s && a->len == b->len && a->head == b->head;
     default: return 1;
   }
 }
 
 static int entry_before(const rm_bt_entry *a, const rm_bt_entry *b) {
-  probe p = exact(&b->key, b->seq);
+  probe p = at_entry(b);
   return probe_cmp(&a->key, a->seq, &p) < 0;
 }
 
@@ -1164,6 +1247,8 @@ static int check_leaf(const leaf *l, walk *w, size_t *count,
   CHECK(l->prev == w->last);
   CHECK(w->last == NULL || w->last->next == l);
   for (i = 0; i < l->n; i++) {
+    const bval *k = &l->e[i].key;
+    CHECK(!is_bytes(k->tag) || k->head == head_of(k->u.s, k->len));
     CHECK(w->prev == NULL || entry_before(w->prev, &l->e[i]));
     w->prev = &l->e[i];
   }

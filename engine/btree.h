@@ -34,15 +34,32 @@
  * memory. */
 #define RM_BT_MAX_DEPTH 40
 
+/* A key as a tree keeps it: an rm_value's tag and payload, in the 24
+ * bytes an rm_value takes, but with a string's length in 32 bits and, in
+ * the room that leaves, the string's first 8 bytes. A string's bytes live
+ * in its record, somewhere in memory: comparing those first bytes settles
+ * most comparisons of a descent within the node, without reading the
+ * record. Strings of 4 GiB or more cannot be keys. */
+typedef struct rm_bt_val {
+  uint32_t tag;       /* an rm_vtag */
+  uint32_t len;       /* strings: the length */
+  union {
+    int64_t i;
+    double f;
+    const char *s;    /* strings: borrowed from the caller */
+  } u;
+  uint64_t head;      /* strings: the first 8 bytes, big-endian, 0-padded */
+} rm_bt_val;
+
 typedef struct rm_bt_entry {
-  rm_value key;      /* strings point into the caller's memory */
+  rm_bt_val key;     /* strings point into the caller's memory */
   uint64_t seq;      /* unique among live entries of one tree */
   const void *rec;   /* the caller's record; not used by the tree */
 } rm_bt_entry;
 
 /* A separator: the (key, seq) of the first entry under a child. */
 typedef struct rm_bt_key {
-  rm_value key;
+  rm_bt_val key;
   uint64_t seq;
 } rm_bt_key;
 
@@ -86,6 +103,13 @@ typedef struct rm_bt_iter {
   unsigned idx;           /* the gap before leaf->e[idx] */
 } rm_bt_iter;
 
+/* Fills *e with key (a string's bytes are borrowed, not copied), seq and
+ * rec. */
+void rm_bt_entry_set(rm_bt_entry *e, const rm_value *key, uint64_t seq,
+                     const void *rec);
+/* An entry's key as a value (a string borrows the same bytes). */
+rm_value rm_bt_entry_key(const rm_bt_entry *e);
+
 /* An empty tree whose nodes come from m. Allocates nothing. */
 void rm_btree_init(rm_btree *t, rm_mem *m);
 /* Frees every node; the tree is empty and usable again. */
@@ -93,7 +117,8 @@ void rm_btree_clear(rm_btree *t);
 size_t rm_btree_count(const rm_btree *t);
 
 /* Copies *e into the tree. (e->key, e->seq) must not be in the tree
- * already. Returns 0, or -1 when out of memory with the tree unchanged. */
+ * already. Returns 0, or -1 with the tree unchanged when out of memory or
+ * when the key is a string of 4 GiB or more. */
 int rm_btree_insert(rm_btree *t, const rm_bt_entry *e);
 /* Removes the entry (key, seq): 1 if it was there, 0 if not. Never
  * allocates, never fails. */

@@ -48,11 +48,17 @@ void rm_index_free(rm_table *t) {
   t->trees = NULL;
 }
 
+/* Record r's value of the field index i orders by. */
+static rm_value key_of(const rm_table *t, int i, const rm_record *r) {
+  rm_value v;
+  rm_record_get(t->schema, r->data, t->schema->indexed[i], &v);
+  return v;
+}
+
 static void entry_of(const rm_table *t, int i, const rm_record *r,
                      rm_bt_entry *e) {
-  rm_record_get(t->schema, r->data, t->schema->indexed[i], &e->key);
-  e->seq = r->seq;
-  e->rec = (const void *)(uintptr_t)r->slot;
+  rm_value v = key_of(t, i, r);
+  rm_bt_entry_set(e, &v, r->seq, (const void *)(uintptr_t)r->slot);
 }
 
 const rm_record *rm_index_record(const rm_table *t, const rm_bt_entry *e) {
@@ -78,11 +84,11 @@ void rm_index_renumber(rm_table *t) {
  * is moved, not added). */
 static int unchanged(const rm_table *t, int i, const rm_record *r,
                      const rm_record *old) {
-  rm_bt_entry a, b;
+  rm_value a, b;
   if (old == NULL) return 0;
-  entry_of(t, i, r, &a);
-  entry_of(t, i, old, &b);
-  return rm_value_equal(&a.key, &b.key);
+  a = key_of(t, i, r);
+  b = key_of(t, i, old);
+  return rm_value_equal(&a, &b);
 }
 
 /* Undoes the inserts of rm_index_link for r into trees [0, n), last
@@ -91,10 +97,10 @@ static int unchanged(const rm_table *t, int i, const rm_record *r,
 static void unput_range(rm_table *t, const rm_record *r, const rm_record *old,
                         int n) {
   while (n-- > 0) {
-    rm_bt_entry e;
+    rm_value v;
     if (unchanged(t, n, r, old)) continue;
-    entry_of(t, n, r, &e);
-    rm_btree_unput(&t->trees[n], &e.key, e.seq);
+    v = key_of(t, n, r);
+    rm_btree_unput(&t->trees[n], &v, r->seq);
   }
 }
 
@@ -123,13 +129,14 @@ void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
   if (old == NULL) return;
   for (i = 0; i < t->schema->nindexed; i++) {
     rm_bt_entry e;
+    rm_value v;
     if (unchanged(t, i, r, old)) {
       /* Same slot: only string keys, which point into the record, move. */
       entry_of(t, i, r, &e);
       if (e.key.tag == RM_V_STR) rm_btree_replace(&t->trees[i], &e);
     } else {
-      entry_of(t, i, old, &e);
-      rm_btree_delete(&t->trees[i], &e.key, e.seq);
+      v = key_of(t, i, old);
+      rm_btree_delete(&t->trees[i], &v, old->seq);
     }
   }
 }
@@ -137,8 +144,7 @@ void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
 void rm_index_remove(rm_table *t, const rm_record *r) {
   int i;
   for (i = 0; i < t->schema->nindexed; i++) {
-    rm_bt_entry e;
-    entry_of(t, i, r, &e);
-    rm_btree_delete(&t->trees[i], &e.key, e.seq);
+    rm_value v = key_of(t, i, r);
+    rm_btree_delete(&t->trees[i], &v, r->seq);
   }
 }

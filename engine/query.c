@@ -175,8 +175,8 @@ static int walk_up(gather *g, const rm_btree *tr, size_t lo, size_t hi) {
  * from the top one run of equal values at a time, each run upwards. */
 static void walk_down(gather *g, const rm_btree *tr, size_t lo, size_t hi) {
   while (hi > lo) {
-    const rm_bt_entry *e = rm_btree_at(tr, hi - 1);
-    size_t run = rm_btree_rank_lower(tr, &e->key, 0);
+    rm_value last = rm_bt_entry_key(rm_btree_at(tr, hi - 1));
+    size_t run = rm_btree_rank_lower(tr, &last, 0);
     if (run < lo) run = lo;
     if (walk_up(g, tr, run, hi)) return;
     hi = run;

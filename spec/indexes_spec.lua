@@ -204,6 +204,20 @@ describe("indexes", function()
       assert.same({ "c6" }, ids(Indexed:where { code__gt = "z" }:all()))
       assert.same({ "c5" }, ids(Indexed:where { code = "" }:all()))
     end)
+
+    it("orders strings that share their first 8 bytes or more", function()
+      local codes = { "shared-prefix-2", "shared-prefix-10", "shared-p", "shared-prefix-1\0",
+                      "shared-prefix-1", "shared-pr", "shared-\0", "shared-prefix-",
+                      "shared-pb", "shared-pa" }
+      for i, c in ipairs(codes) do Indexed:create { id = "s" .. i, name = "s", code = c } end
+      assert.same({ "s7", "s3", "s10", "s9", "s6", "s8", "s5", "s4", "s2", "s1" },
+        ids(Indexed:where():order_by("code"):all()))
+      assert.same({ "s5", "s4", "s2" },
+        ids(Indexed:where { code__gt = "shared-prefix-", code__lt = "shared-prefix-2" }:order_by("code"):all()))
+      assert.same({ "s4" }, ids(Indexed:where { code = "shared-prefix-1\0" }:all()))
+      assert.same({ "s3" }, ids(Indexed:where { code = "shared-p" }:all()))
+      assert.equal(9, Indexed:where { code__startswith = "shared-p" }:count())
+    end)
   end)
 
   describe("unique index", function()
@@ -252,7 +266,10 @@ describe("indexes", function()
       local function rand_id() return "k" .. rand(150) end
       local function rand_age() return maybe(rand(61) - 1) end
       local function rand_email() return maybe("e" .. rand(300), 40) end
-      local function rand_code() return maybe(string.format("c%03d", rand(300)), 40) end
+      -- Short codes, and long ones that share their first 14 bytes: the
+      -- ordered index compares strings by their first 8 bytes first.
+      local function code_of(n) return string.format(n % 2 == 0 and "c%03d" or "customer-code-%03d", n) end
+      local function rand_code() return maybe(code_of(rand(300)), 40) end
       local function rand_score()
         local v = maybe(rand(41) - 1, 15)
         if v and rand(2) == 1 then v = v / 2 end -- integers and floats, 3 and 3.0 alike
@@ -325,9 +342,10 @@ describe("indexes", function()
           function() return { score__isnull = rand(2) == 1 } end,
           function() return { email = "e" .. rand(300) } end,
           function() return { email__in = { "e" .. rand(300), "e" .. rand(300) } } end,
-          function() return { code = string.format("c%03d", rand(300)) } end,
-          function() return { code__gte = string.format("c%03d", rand(300)) } end,
+          function() return { code = code_of(rand(300)) } end,
+          function() return { code__gte = code_of(rand(300)) } end,
           function() return { code__lt = string.format("c%02d", rand(30)) } end,
+          function() return { code__lt = string.format("customer-code-%02d", rand(30)) } end,
           function() return { code__isnull = rand(2) == 1 } end,
           function() return { active = rand(2) == 1 } end,
           function() return { active__isnull = true } end,

@@ -27,15 +27,19 @@ static size_t rnd_below(uint64_t *s, size_t n) { return (size_t)(rnd(s) % n); }
 
 /* String keys of the randomized run: short, from a small alphabet with a
  * NUL and a 0xff byte, some equal to others in different slots. */
+/* Strings of up to 12 bytes from a 4-letter alphabet with 0 and 0xff: the
+ * tree compares strings by their first 8 bytes (0-padded) first, so many
+ * tie there and are told apart by their lengths or their later bytes. */
 #define NSTR 300
-static char str_pool[NSTR][8];
+#define STR_MAX 12
+static char str_pool[NSTR][STR_MAX];
 static size_t str_len[NSTR];
 
 static void fill_str_pool(uint64_t *s) {
   static const char alphabet[4] = {'a', 'b', '\0', '\xff'};
   size_t i, j;
   for (i = 0; i < NSTR; i++) {
-    str_len[i] = rnd_below(s, 7);
+    str_len[i] = rnd_below(s, STR_MAX + 1);
     for (j = 0; j < str_len[i]; j++) str_pool[i][j] = alphabet[rnd_below(s, 4)];
   }
 }
@@ -62,10 +66,19 @@ static const void *rec_of(uint64_t seq) {
 
 static rm_bt_entry entry(rm_value key, uint64_t seq) {
   rm_bt_entry e;
-  e.key = key;
-  e.seq = seq;
-  e.rec = rec_of(seq);
+  rm_bt_entry_set(&e, &key, seq, rec_of(seq));
   return e;
+}
+
+/* A pointer to an entry's key as a value, for the calls that take one. It
+ * points into a ring of four, so that up to four can be in use in one
+ * expression. */
+static const rm_value *key_ptr(const rm_bt_entry *e) {
+  static rm_value ring[4];
+  static unsigned next;
+  rm_value *v = &ring[next++ % 4];
+  *v = rm_bt_entry_key(e);
+  return v;
 }
 
 /* The order the tree must keep, written out again independently. */
@@ -78,7 +91,7 @@ static int model_key_cmp(const rm_value *a, const rm_value *b) {
 }
 
 static int model_cmp(const rm_bt_entry *a, const rm_bt_entry *b) {
-  int c = model_key_cmp(&a->key, &b->key);
+  int c = model_key_cmp(key_ptr(a), key_ptr(b));
   if (c != 0) return c;
   return (a->seq > b->seq) - (a->seq < b->seq);
 }
@@ -156,7 +169,7 @@ static size_t model_rank(const model *md, const rm_value *key, uint64_t seq,
   size_t lo = 0, hi = md->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    int c = model_key_cmp(&md->sorted[mid].key, key);
+    int c = model_key_cmp(key_ptr(&md->sorted[mid]), key);
     if (c == 0) c = bias ? -bias : (md->sorted[mid].seq > seq) - (md->sorted[mid].seq < seq);
     if (c < 0) lo = mid + 1;
     else hi = mid;
@@ -175,7 +188,7 @@ typedef struct tally {
 
 static int same_entry(const rm_bt_entry *a, const rm_bt_entry *b) {
   return a != NULL && b != NULL && a->seq == b->seq && a->rec == b->rec &&
-         model_key_cmp(&a->key, &b->key) == 0 && a->key.tag == b->key.tag;
+         model_key_cmp(key_ptr(a), key_ptr(b)) == 0 && a->key.tag == b->key.tag;
 }
 
 #define FAIL(field, ...) \
@@ -241,14 +254,14 @@ static void check_ranks(const rm_btree *t, const model *md, uint64_t *s,
     const rm_bt_entry *m = &md->sorted[r];
     rm_value key = random_key(s);
     uint64_t seq = rnd_below(s, md->next_seq + 1);
-    if (rm_btree_rank_of(t, &m->key, m->seq) != r)
+    if (rm_btree_rank_of(t, key_ptr(m), m->seq) != r)
       FAIL(rank_of, "rank_of(entry of rank %zu) = %zu", r,
-           rm_btree_rank_of(t, &m->key, m->seq));
+           rm_btree_rank_of(t, key_ptr(m), m->seq));
     if (rm_btree_rank_of(t, &key, seq) != model_rank(md, &key, seq, 0))
       FAIL(rank_of, "rank_of(random probe) differs");
     if (!same_entry(rm_btree_at(t, r), m)) FAIL(at, "at(%zu) differs", r);
-    if (rm_btree_find(t, &m->key, m->seq) == NULL ||
-        !same_entry(rm_btree_find(t, &m->key, m->seq), m))
+    if (rm_btree_find(t, key_ptr(m), m->seq) == NULL ||
+        !same_entry(rm_btree_find(t, key_ptr(m), m->seq), m))
       FAIL(at, "find(entry of rank %zu) differs", r);
   }
   if (rm_btree_at(t, md->n) != NULL) FAIL(at, "at(count) is not NULL");
@@ -369,11 +382,11 @@ static void test_random(void) {
     } else if (rnd_below(&s, 16) == 0) {
       /* Absent: a live key with an unused seq. */
       rm_bt_entry e = md.live[rnd_below(&s, md.nlive)];
-      if (rm_btree_delete(&t, &e.key, md.next_seq + 7) != 0)
+      if (rm_btree_delete(&t, key_ptr(&e), md.next_seq + 7) != 0)
         FAIL(ops, "delete of an absent entry removed something (op %ld)", op);
     } else {
       rm_bt_entry e = model_take(&md, rnd_below(&s, md.nlive));
-      if (rm_btree_delete(&t, &e.key, e.seq) != 1)
+      if (rm_btree_delete(&t, key_ptr(&e), e.seq) != 1)
         FAIL(ops, "delete of seq %llu did not remove it (op %ld)",
              (unsigned long long)e.seq, op);
     }
@@ -426,7 +439,7 @@ static void pattern(const char *what, int kind, size_t n, double max_bytes) {
    * plus inner nodes), and on to nothing. */
   while (md.nlive > 0) {
     rm_bt_entry e = model_take(&md, rnd_below(&s, md.nlive));
-    if (rm_btree_delete(&t, &e.key, e.seq) != 1) FAIL(ops, "delete failed");
+    if (rm_btree_delete(&t, key_ptr(&e), e.seq) != 1) FAIL(ops, "delete failed");
     if (md.nlive % 4001 == 0) check_all(&t, &md, &s, tl, 0);
     if (md.nlive == n / 10)
       ok((double)m.bytes / (double)md.nlive <= 145.0,
@@ -507,7 +520,7 @@ static void test_owned_strings(void) {
     const rm_bt_entry *e;
     rm_btree_seek(&t, 0, &it);
     while ((e = rm_btree_next(&it)) != NULL)
-      bad |= e->key.u.s.ptr != bytes[e->seq] || e->rec != bytes[e->seq];
+      bad |= e->key.u.s != bytes[e->seq] || e->rec != bytes[e->seq];
     ok(!bad, "strings: every entry points at its record's new bytes");
   }
   {
@@ -556,7 +569,7 @@ static int capped_insert(rm_btree *t, rm_mem *m, model *md,
   }
   model_sync(md);
   if (m->bytes != before || !tree_equals(t, md) ||
-      rm_btree_find(t, &e->key, e->seq) != NULL)
+      rm_btree_find(t, key_ptr(e), e->seq) != NULL)
     *unchanged = 0;
   return rc;
 }
@@ -668,9 +681,9 @@ static int same_entries(const rm_btree *t, const rm_bt_entry *snap, size_t n) {
 static rm_value unput_key(const rm_btree *t, uint64_t *s, int64_t int_span,
                           const rm_bt_entry *prev) {
   size_t k = rnd_below(s, 10);
-  if (prev != NULL && k < 3) return prev->key;
+  if (prev != NULL && k < 3) return rm_bt_entry_key(prev);
   if (k < 6 && rm_btree_count(t) > 0)
-    return rm_btree_at(t, rnd_below(s, rm_btree_count(t)))->key;
+    return rm_bt_entry_key(rm_btree_at(t, rnd_below(s, rm_btree_count(t))));
   if (int_span == 0) return random_key(s);
   if (k == 6) return rm_int(int_span + 1 + (int64_t)rnd_below(s, 3));
   if (k == 7) return rm_int(-1 - (int64_t)rnd_below(s, 3));
@@ -715,15 +728,15 @@ static void unput_run(rm_btree *t, rm_mem *m, uint64_t *s, uint64_t *next_seq,
   }
   for (k = n; k-- > 0;) {
     int rc;
-    rm_btree_unput(t, &e[k].key, e[k].seq);
+    rm_btree_unput(t, key_ptr(&e[k]), e[k].seq);
     if (m->bytes != bytes[k] || rm_btree_count(t) != count[k] ||
         t->height != height[k])
       if (ut->step++ < 5)
         diag("unput %d of %d: bytes %zu (want %zu), count %zu (want %zu), "
              "height %u (want %u)", k + 1, n, m->bytes, bytes[k],
              rm_btree_count(t), count[k], t->height, height[k]);
-    if (rm_btree_find(t, &e[k].key, e[k].seq) != NULL ||
-        (k > 0 && rm_btree_find(t, &e[k - 1].key, e[k - 1].seq) == NULL))
+    if (rm_btree_find(t, key_ptr(&e[k]), e[k].seq) != NULL ||
+        (k > 0 && rm_btree_find(t, key_ptr(&e[k - 1]), e[k - 1].seq) == NULL))
       if (ut->absent++ == 0) diag("unput %d of %d: wrong entries found", k + 1, n);
     if (deep && (rc = rm_btree_check(t)) != 0)
       if (ut->check++ < 5) diag("unput %d of %d: check fails at line %d", k + 1, n, rc);
@@ -798,7 +811,7 @@ static void test_unput_random(unput_tally *ut) {
         live[nlive++] = e;
       } else if (nlive > 0) {
         size_t j = rnd_below(&s, nlive);
-        bad |= rm_btree_delete(&t, &live[j].key, live[j].seq) != 1;
+        bad |= rm_btree_delete(&t, key_ptr(&live[j]), live[j].seq) != 1;
         live[j] = live[--nlive];
       }
     }
@@ -834,12 +847,12 @@ static void test_unput_oom(void) {
   m.limit = m.bytes + 1;
   bad |= rm_btree_insert(&t, &e[2]) != -1;
   m.limit = 0;
-  rm_btree_unput(&t, &e[1].key, e[1].seq);
-  rm_btree_unput(&t, &e[0].key, e[0].seq);
+  rm_btree_unput(&t, key_ptr(&e[1]), e[1].seq);
+  rm_btree_unput(&t, key_ptr(&e[0]), e[0].seq);
   ok(!bad && m.bytes == before && t.height == 2 && rm_btree_count(&t) == 504 &&
      rm_btree_check(&t) == 0,
      "unput: inserts before one that failed for memory are undone");
-  rm_btree_unput(&t, &e[2].key, e[2].seq);
+  rm_btree_unput(&t, key_ptr(&e[2]), e[2].seq);
   ok(m.bytes == before && rm_btree_count(&t) == 504 && rm_btree_check(&t) == 0,
      "unput of an entry not in the tree changes nothing");
   rm_btree_clear(&t);
@@ -870,7 +883,7 @@ static void unput_mixed(int stray) {
     if ((k < 12 || md.nlive == 0) && md.nlive < CAP && nrun < 64) {
       /* Often the key of a live entry, so that leaves fill and split. */
       rm_bt_entry e = entry(md.nlive > 0 && k < 5
-                                ? md.live[rnd_below(&s, md.nlive)].key
+                                ? rm_bt_entry_key(&md.live[rnd_below(&s, md.nlive)])
                                 : random_key(&s),
                             md.next_seq++);
       size_t before = m.bytes;
@@ -883,17 +896,17 @@ static void unput_mixed(int stray) {
       nrun--;
       for (j = 0; md.live[j].seq != run[nrun].seq; j++) continue;
       model_take(&md, j);
-      rm_btree_unput(&t, &run[nrun].key, run[nrun].seq);
+      rm_btree_unput(&t, key_ptr(&run[nrun]), run[nrun].seq);
       bad_bytes += m.bytes != run_bytes[nrun];
       split_pops += m.bytes < before;
       pops++;
     } else if (md.nlive > 0 && k >= 17) {
       rm_bt_entry e = model_take(&md, rnd_below(&s, md.nlive));
       if (stray && k >= 19) {
-        rm_btree_unput(&t, &e.key, e.seq);
+        rm_btree_unput(&t, key_ptr(&e), e.seq);
         strays++;
       } else {
-        bad |= rm_btree_delete(&t, &e.key, e.seq) != 1;
+        bad |= rm_btree_delete(&t, key_ptr(&e), e.seq) != 1;
       }
       nrun = 0;
     }
@@ -954,10 +967,10 @@ static void test_unput_astray(void) {
   rm_btree_insert(&t, &x);
   rm_btree_insert(&t, &y);
   bytes = m.bytes;
-  rm_btree_unput(&t, &x.key, x.seq);
+  rm_btree_unput(&t, key_ptr(&x), x.seq);
   ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 72 &&
-     rm_btree_find(&t, &x.key, x.seq) == NULL &&
-     rm_btree_find(&t, &y.key, y.seq) != NULL && m.bytes == bytes &&
+     rm_btree_find(&t, key_ptr(&x), x.seq) == NULL &&
+     rm_btree_find(&t, key_ptr(&y), y.seq) != NULL && m.bytes == bytes &&
      rm_btree_at(&t, 0)->seq == 1 && t.root != NULL && t.height == 2 &&
      ((rm_bt_inner *)t.root)->n == 4,
      "unput astray: the only entry of the first leaf is replaced from the right");
@@ -971,10 +984,10 @@ static void test_unput_astray(void) {
   rm_btree_insert(&t, &x);
   rm_btree_insert(&t, &y);
   bytes = m.bytes;
-  rm_btree_unput(&t, &x.key, x.seq);
+  rm_btree_unput(&t, key_ptr(&x), x.seq);
   ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 69 &&
-     rm_btree_find(&t, &x.key, x.seq) == NULL &&
-     rm_btree_find(&t, &y.key, y.seq) != NULL && m.bytes == bytes &&
+     rm_btree_find(&t, key_ptr(&x), x.seq) == NULL &&
+     rm_btree_find(&t, key_ptr(&y), y.seq) != NULL && m.bytes == bytes &&
      rm_btree_at(&t, 68)->seq == 72,
      "unput astray: the only entry of the last leaf is replaced from the left");
   rm_btree_clear(&t);
@@ -986,11 +999,11 @@ static void test_unput_astray(void) {
   k = rm_int(300);
   rm_btree_unput(&t, &k, 76);
   ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 504 &&
-     rm_btree_find(&t, &k, 76) == NULL && rm_btree_find(&t, &x.key, x.seq) != NULL,
+     rm_btree_find(&t, &k, 76) == NULL && rm_btree_find(&t, key_ptr(&x), x.seq) != NULL,
      "unput astray: an entry beside another insert's split goes as by a delete");
-  rm_btree_unput(&t, &x.key, x.seq);
+  rm_btree_unput(&t, key_ptr(&x), x.seq);
   ok(rm_btree_check(&t) == 0 && rm_btree_count(&t) == 503 &&
-     rm_btree_find(&t, &x.key, x.seq) == NULL,
+     rm_btree_find(&t, key_ptr(&x), x.seq) == NULL,
      "unput astray: ... and the tree stays sound for the next unput");
   rm_btree_clear(&t);
   is_uint(m.bytes, 0, "unput astray: clear frees every byte");
