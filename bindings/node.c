@@ -193,6 +193,16 @@ static int l_node_not(lua_State *L) {
   return 1;
 }
 
+/* Argument i of q:<what>(...), which must be a field name. */
+static const char *name_arg(lua_State *L, const l_model *m, int i,
+                            const char *what, size_t *len) {
+  if (lua_type(L, i) != LUA_TSTRING)
+    rml_raise_kind(L, RM_E_VALIDATION, "%s: %s takes field names, got %s "
+                   "(argument %d)", rm_schema_name(m->schema), what,
+                   luaL_typename(L, i), i - 1);
+  return lua_tolstring(L, i, len);
+}
+
 /* core.order_terms(model, name...) -> flat list {field, desc, ...}:
  * "-age" sorts by age descending. */
 static int l_order_terms(lua_State *L) {
@@ -201,11 +211,12 @@ static int l_order_terms(lua_State *L) {
   rm_diag d;
   rm_diag_init(&d);
   if (n - 1 > RM_MAX_ORDER)
-    return luaL_error(L, "order_by takes at most %d fields", RM_MAX_ORDER);
+    return rml_raise_kind(L, RM_E_VALIDATION, "%s: order_by takes at most "
+                          "%d fields", rm_schema_name(m->schema), RM_MAX_ORDER);
   lua_createtable(L, 2 * (n - 1), 0);
   for (i = 2; i <= n; i++) {
     size_t len;
-    const char *name = luaL_checklstring(L, i, &len);
+    const char *name = name_arg(L, m, i, "order_by", &len);
     int desc = len > 0 && name[0] == '-';
     int field = rm_schema_find(m->schema, name + desc, len - (size_t)desc);
     if (field < 0) {
@@ -240,7 +251,7 @@ static int l_select_mask(lua_State *L) {
   memset(mask, 0, sizeof mask);
   for (i = 2; i <= top; i++) {
     size_t len;
-    const char *name = luaL_checklstring(L, i, &len);
+    const char *name = name_arg(L, m, i, "select", &len);
     int field = rm_schema_find(m->schema, name, len);
     if (field >= 0) mask[field] = 1;
     else rm_diag_field_error(&d, name, "unknown_field",

@@ -300,6 +300,25 @@ describe("bad input", function()
     end)
   end)
 
+  describe("order_by and select", function()
+    it("reject an argument that is not a field name, naming the call", function()
+      local q = User:where()
+      for _, call in ipairs { "order_by", "select" } do
+        local err = expect("ValidationError", catch(q[call], q, "id", {}), "User", call)
+        assert.is_true(mentions(err, "table"), text(err))
+        expect("ValidationError", catch(q[call], q, "id", nil), "User", call, "nil")
+        expect("ValidationError", catch(q[call], q, 5), "User", call, "number")
+      end
+    end)
+
+    it("reject more order_by fields than a query can sort by", function()
+      local names = {}
+      for i = 1, 100 do names[i] = "id" end
+      local q = User:where()
+      expect("ValidationError", catch(q.order_by, q, table.unpack(names)), "User", "order_by")
+    end)
+  end)
+
   describe("model without a backend", function()
     local Loose
 
