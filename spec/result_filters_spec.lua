@@ -146,6 +146,15 @@ describe("Result filters", function()
       assert.same({ 19, 17 }, ns(q:order_by("-n"):limit(2):all()))
     end)
 
+    it("with the largest offset and limit", function()
+      local huge = math.maxinteger
+      assert.same({}, ns(q:offset(huge):all()))
+      assert.same({ 15, 17, 19 }, ns(q:offset(7):limit(huge):all()))
+      assert.equal(0, q:offset(huge):limit(huge):count())
+      assert.is_nil(q:offset(huge):first())
+      assert.equal(19, q:limit(huge):last().n)
+    end)
+
     it("in count() and #q", function()
       assert.equal(10, q:count())
       assert.equal(3, q:limit(3):count())

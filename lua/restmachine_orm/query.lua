@@ -203,9 +203,12 @@ local function filtered(q, rq, fns)
     u = lifecycle.load(q.m, u)
     if passes(fns, u) then out[#out + 1] = u end
   end
-  local first, last = q.offset_n + 1, #out
-  if q.limit_n then last = math.min(last, q.offset_n + q.limit_n) end
-  return table.move(out, first, last, 1, {})
+  -- Clamped before any addition: math.maxinteger is a valid offset or
+  -- limit.
+  local skip = math.min(q.offset_n, #out)
+  local n = #out - skip
+  if q.limit_n then n = math.min(n, q.limit_n) end
+  return table.move(out, skip + 1, skip + n, 1, {})
 end
 
 -- A page when Lua filters apply: engine pages are read until the page is
