@@ -195,6 +195,26 @@ describe("bad input", function()
       assert.is_true(mentions(err, "id") or mentions(err, "code"), text(err))
     end)
 
+    it("rejects field names that conditions could not name", function()
+      for _, name in ipairs { "age__gt", "__x", "a\0b", "" } do
+        local err = catch(function()
+          return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true },
+                                  [name] = Field.integer {} })
+        end)
+        expect("ConfigurationError", err, "Thing", ("%q"):format(name), "__")
+      end
+      bad_declaration("a__b", function()
+        return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true }, a__b = "string" })
+      end)
+    end)
+
+    it("rejects a model name that is empty or holds a zero byte", function()
+      for _, name in ipairs { "", "Th\0ing" } do
+        expect("ConfigurationError", catch(Model, name, { model_backend = backend, id = Field.string { primary_key = true } }),
+          "name")
+      end
+    end)
+
     it("rejects an unknown type", function()
       bad_declaration("age", function()
         return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true }, age = "integr" })

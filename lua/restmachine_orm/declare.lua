@@ -65,6 +65,13 @@ end
 
 -- The description of one field that the C core reads.
 local function describe_field(model_name, name, decl)
+  -- Conditions name fields as field__lookup: a name holding "__" (or a
+  -- zero byte, or none at all) could not be told apart from a lookup.
+  if name == "" or name:find("__", 1, true) or name:find("\0", 1, true) then
+    config_error("%s: the field name %q cannot be used in conditions: a name must be "
+      .. "non-empty, without \"__\" (which separates a field from its lookup) and without "
+      .. "zero bytes", model_name, name)
+  end
   if declare.RESERVED[name] then
     config_error("%s.%s: a field cannot be named like the instance method '%s'",
       model_name, name, name)

@@ -164,8 +164,9 @@ end
 
 --- Model(name, spec) -> the model's class table.
 function M.Model(name, spec)
-  if type(name) ~= "string" or name == "" then
-    errors.raise("ConfigurationError", "Model expects a name string as first argument", nil, 2)
+  if type(name) ~= "string" or name == "" or name:find("\0", 1, true) then
+    errors.raise("ConfigurationError", "Model expects a name string (non-empty, "
+      .. "without zero bytes) as first argument", nil, 2)
   end
   if type(spec) ~= "table" then
     errors.raise("ConfigurationError", ("Model %s expects a spec table"):format(name), nil, 2)
