@@ -63,7 +63,8 @@ static void narrow(const rm_btree *tr, const rm_node *c, size_t *lo, size_t *hi)
 }
 
 /* The rank range of indexed field f allowed by every range condition on
- * it; *covered counts those conditions. */
+ * it; *covered counts those conditions. A range within one key (an
+ * equality, or isnull = true) holds its entries in insertion order. */
 static void field_range(const rm_table *t, int f, const rm_node **conds,
                         int n, rm_plan *p, int *covered) {
   const rm_btree *tr = &t->trees[t->schema->index_of[f]];
@@ -72,8 +73,11 @@ static void field_range(const rm_table *t, int f, const rm_node **conds,
   p->hi = rm_btree_count(tr);
   *covered = 0;
   for (i = 0; i < n; i++) {
-    if (conds[i]->field != f || !is_range_op(conds[i]->op)) continue;
-    narrow(tr, conds[i], &p->lo, &p->hi);
+    const rm_node *c = conds[i];
+    if (c->field != f || !is_range_op(c->op)) continue;
+    narrow(tr, c, &p->lo, &p->hi);
+    if (c->op == RM_OP_EQ || (c->op == RM_OP_ISNULL && c->vals[0].tag == RM_V_TRUE))
+      p->in_seq = 1;
     (*covered)++;
   }
   if (p->hi < p->lo) p->hi = p->lo;
@@ -105,6 +109,7 @@ static void plan_cond(const rm_table *t, const rm_node **conds, int n, int i,
   if ((c->op == RM_OP_EQ || c->op == RM_OP_IN) && (f == s->pk || s->unique_of[f] >= 0)) {
     cand.kind = f == s->pk ? RM_PLAN_KEYS : RM_PLAN_UNIQUE;
     cand.estimate = c->nvals;
+    cand.in_seq = c->nvals <= 1;
     consider(best, &cand);
   }
   if (s->index_of[f] < 0) return;
@@ -112,8 +117,10 @@ static void plan_cond(const rm_table *t, const rm_node **conds, int n, int i,
     cand.kind = RM_PLAN_IN_RANGES;
     cand.estimate = in_size(&t->trees[s->index_of[f]], c);
     cand.covers = pure && n == 1;
+    cand.in_seq = c->nvals <= 1;
     consider(best, &cand);
   } else if (is_range_op(c->op)) {
+    cand.in_seq = 0;
     cand.kind = RM_PLAN_RANGE;
     field_range(t, f, conds, n, &cand, &covered);
     cand.estimate = cand.hi - cand.lo;
@@ -149,6 +156,7 @@ void rm_plan_query(const rm_table *t, const rm_query *q, rm_plan *p) {
   memset(p, 0, sizeof *p);
   p->kind = RM_PLAN_SCAN;
   p->field = -1;
+  p->in_seq = 1; /* slots are in insertion order */
   p->estimate = t->count;
   p->covers = q->where == NULL || q->where->kind == RM_N_TRUE;
   conjuncts(q->where, conds, &n, &pure);

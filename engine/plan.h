@@ -38,7 +38,9 @@ typedef struct rm_plan {
   int field;            /* the field whose index is used */
   const rm_node *cond;  /* KEYS, UNIQUE, IN_RANGES: the condition */
   size_t lo, hi;        /* RANGE */
-  int ordered;          /* candidates come in the query's order */
+  int ordered;          /* candidates come in the query's order_by order */
+  int in_seq;           /* candidates come in insertion order (one key of
+                           an index, a scan, a single key or unique value) */
   int desc;             /* walk the range from the top */
   int covers;           /* the plan alone decides the whole where clause */
   size_t estimate;      /* candidates it yields (exact for ranges) */

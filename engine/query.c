@@ -227,17 +227,22 @@ static void run_plan(gather *g) {
   }
 }
 
+/* Whether candidates arrive in the result's order: order_by's, or
+ * insertion order when there is no order_by. */
+static int in_final_order(const rm_query *q, const rm_plan *p) {
+  return p->ordered || (q->order.nterms == 0 && p->in_seq);
+}
+
 /* Gathering can stop early when candidates arrive in the final order. */
 static size_t stop_after(const rm_query *q, const rm_plan *p) {
-  int in_order = p->ordered || (p->kind == RM_PLAN_SCAN && q->order.nterms == 0);
   int64_t end = saturating_end(q->offset, q->limit);
-  return in_order && end != INT64_MAX ? (size_t)end : SIZE_MAX;
+  return in_final_order(q, p) && end != INT64_MAX ? (size_t)end : SIZE_MAX;
 }
 
 static void sort_candidates(const rm_table *t, const rm_query *q,
                             const rm_plan *p, const rm_record **out, size_t n) {
   sort_ctx ctx;
-  if (p->ordered || (p->kind == RM_PLAN_SCAN && q->order.nterms == 0)) return;
+  if (in_final_order(q, p)) return;
   ctx.s = t->schema;
   ctx.order = &q->order;
   qsort_r((void *)out, n, sizeof *out, compare_records, &ctx);

@@ -405,6 +405,16 @@ static void test_offset_limit(const rm_table *t) {
   rm_node_unref(w);
 }
 
+/* Record number i (from 1) of t in insertion order: a scan's. */
+static const rm_record *inserted(const rm_table *t, size_t i) {
+  const rm_record *out[64];
+  rm_query q;
+  rm_diag d;
+  rm_query_init(&q);
+  rm_diag_init(&d);
+  return rm_query_run(t, &q, out, 64, &d) >= (long)i ? out[i - 1] : NULL;
+}
+
 /* rm_query_run_within runs a query whose capacity fits the buffer, with
  * the results rm_query_run gives, and otherwise runs nothing and says how
  * much is needed. */
@@ -433,6 +443,19 @@ static void test_run_within(const rm_table *t) {
   q.order.nterms = 0;
   n = rm_query_run_within(t, &q, small, 1, &need, &d);
   ok(n == 1 && need <= 1, "a limit of 1 without order fits a buffer of 1");
+  rm_node_unref(w);
+  /* Equality on an indexed field walks one key of its tree, whose entries
+   * are in insertion order: the walk stops at the limit, as a scan does. */
+  w = cond(s, F_AGE, RM_OP_EQ, rm_int(30)); /* 1, 4 */
+  q.where = w;
+  q.limit = 1;
+  n = rm_query_run_within(t, &q, small, 1, &need, &d);
+  ok(n == 1 && need == 1 && small[0] == inserted(t, 1),
+     "an equality with a limit of 1 fits a buffer of 1 and gives the first match");
+  q.limit = -1;
+  n = rm_query_run(t, &q, full, 8, &d);
+  ok(n == 2 && full[0] == inserted(t, 1) && full[1] == inserted(t, 4),
+     "its matches come in insertion order");
   rm_node_unref(w);
 }
 
