@@ -84,6 +84,9 @@ end)
 describe("a finalizer that writes while an instance is built", function()
   local User
   local CHANGED = "User records changed while a query result was built"
+  -- Records read until their finalizer runs: under valgrind (make
+  -- memcheck) every collector cycle over busted's heap is slow, so fewer.
+  local IDS = os.getenv("RESTMACHINE_ORM_MEMCHECK") and 3 or 20
 
   before_each(function()
     User = Model("User", {
@@ -128,30 +131,30 @@ describe("a finalizer that writes while an instance is built", function()
   -- A get allocates nothing but the instance, so the finalizer runs in
   -- that allocation, just after the record was found.
   it("get looks the record up again and returns nil", function()
-    for id = 1, 20 do
+    for id = 1, IDS do
       local errors, wrong, calls = fetch_until_deleted(id, function() return User:get(id) end)
       assert.same({}, errors)
       assert.equal(0, wrong)
       assert.is_true(calls > 1)
     end
-    assert.equal(0, User:count())
+    assert.equal(20 - IDS, User:count())
   end)
 
   -- Whether the finalizer runs in the allocation of an instance or in one
   -- of the query's own is up to the collector: these check the outcome,
   -- not that the finalizer interrupted them.
   it("first() returns the record or raises, naming the model", function()
-    for id = 1, 20 do
+    for id = 1, IDS do
       local q = User:where { id = id }
       local errors, wrong = fetch_until_deleted(id, function() return q:first() end)
       for _, e in ipairs(errors) do assert.matches(CHANGED, e) end
       assert.equal(0, wrong)
     end
-    assert.equal(0, User:count())
+    assert.equal(20 - IDS, User:count())
   end)
 
   it("all() and paginate() return intact lists or raise", function()
-    for id = 1, 20 do
+    for id = 1, IDS do
       local errors, wrong = fetch_until_deleted(id, function()
         local list = User:where { id__gte = id }:all()
         local page, cursor = User:where { id__gte = id }:order_by("id"):paginate(2)
@@ -163,7 +166,7 @@ describe("a finalizer that writes while an instance is built", function()
       for _, e in ipairs(errors) do assert.matches(CHANGED, e) end
       assert.equal(0, wrong)
     end
-    assert.equal(0, User:count())
+    assert.equal(20 - IDS, User:count())
   end)
 
   it("q:update{} updates every match or, raising, none", function()
@@ -176,7 +179,7 @@ describe("a finalizer that writes while an instance is built", function()
       for _, u in ipairs(list) do seen[u.name] = true end
       return seen
     end
-    for id = 1, 5 do
+    for id = 1, math.min(IDS, 5) do
       local errors = fetch_until_deleted(id, function()
         round = round + 1
         local ok, err = pcall(function() User:where { id__gte = 1 }:update { name = "round " .. round } end)
@@ -189,6 +192,6 @@ describe("a finalizer that writes while an instance is built", function()
       end)
       for _, e in ipairs(errors) do assert.matches(CHANGED, e) end
     end
-    assert.equal(15, User:count())
+    assert.equal(20 - math.min(IDS, 5), User:count())
   end)
 end)
