@@ -76,8 +76,10 @@ static void field_range(const rm_table *t, int f, const rm_node **conds,
     const rm_node *c = conds[i];
     if (c->field != f || !is_range_op(c->op)) continue;
     narrow(tr, c, &p->lo, &p->hi);
-    if (c->op == RM_OP_EQ || (c->op == RM_OP_ISNULL && c->vals[0].tag == RM_V_TRUE))
+    if (c->op == RM_OP_EQ || (c->op == RM_OP_ISNULL && c->vals[0].tag == RM_V_TRUE)) {
       p->in_seq = 1;
+      p->seq_key = c->op == RM_OP_EQ ? c->vals[0] : rm_nil();
+    }
     (*covered)++;
   }
   if (p->hi < p->lo) p->hi = p->lo;
@@ -139,6 +141,7 @@ static void plan_order(const rm_table *t, const rm_query *q, rm_plan *p) {
   if (s->index_of[f] < 0) return;
   if (p->kind == RM_PLAN_SCAN) {
     p->kind = RM_PLAN_RANGE;
+    p->in_seq = 0;
     p->field = f;
     p->lo = 0;
     p->hi = rm_btree_count(&t->trees[s->index_of[f]]);

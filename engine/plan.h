@@ -41,6 +41,7 @@ typedef struct rm_plan {
   int ordered;          /* candidates come in the query's order_by order */
   int in_seq;           /* candidates come in insertion order (one key of
                            an index, a scan, a single key or unique value) */
+  rm_value seq_key;     /* RANGE with in_seq: that one key */
   int desc;             /* walk the range from the top */
   int covers;           /* the plan alone decides the whole where clause */
   size_t estimate;      /* candidates it yields (exact for ranges) */

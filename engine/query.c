@@ -202,7 +202,14 @@ static void gather_range(gather *g) {
   const rm_plan *p = g->plan;
   const rm_btree *tr = &g->t->trees[g->t->schema->index_of[p->field]];
   size_t lo = p->lo, hi = p->hi;
-  if (p->ordered) skip_to_position(tr, g->q, &lo, &hi, p->desc);
+  if (p->ordered) {
+    skip_to_position(tr, g->q, &lo, &hi, p->desc);
+  } else if (p->in_seq && g->positioned && g->q->order.nterms == 0) {
+    /* One key, by seq: a page in insertion order starts after the
+     * cursor's record without walking the key's earlier entries. */
+    size_t r = rm_btree_rank_of(tr, &p->seq_key, g->q->after->seq);
+    if (r > lo) lo = r;
+  }
   if (p->ordered && p->desc) walk_down(g, tr, lo, hi);
   else walk_up(g, tr, lo, hi);
 }

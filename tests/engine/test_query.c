@@ -580,6 +580,39 @@ static void test_positions_holes(void) {
   rm_schema_unref(s);
 }
 
+/* Pages of an equality, in insertion order, after each last record: with
+ * an index the walk starts at the cursor within the key's entries. */
+static void test_positions_in_one_key(void) {
+  rm_schema *s = people_schema();
+  rm_store *st = rm_store_new();
+  rm_diag d;
+  rm_table *t;
+  rm_query q;
+  rm_position pos;
+  const rm_record *out[64];
+  char all[256] = "", page[256];
+  long n;
+  int i, pages = 0;
+  rm_diag_init(&d);
+  t = rm_store_table(st, s, &d);
+  for (i = 1; i <= 20; i++)
+    person(t, i, "x", rm_int(i % 2 ? 30 : 31), rm_nil(), rm_nil(), rm_nil());
+  for (i = 5; i <= 11; i++) rm_table_delete(t, rm_int(i), &d);
+  rm_query_init(&q);
+  q.where = cond(s, F_AGE, RM_OP_EQ, rm_int(30));
+  q.limit = 3;
+  while ((n = rm_query_run(t, &q, out, 64, &d)) > 0 && pages++ < 10) {
+    if (all[0]) strcat(all, "|");
+    strcat(all, ids(t, &q, page, sizeof page));
+    rm_query_position(t, &q, out[n - 1], &pos);
+    q.after = &pos;
+  }
+  is_str(all, "1,3,13|15,17,19", "pages of an equality skip deleted and other records");
+  rm_node_unref((rm_node *)q.where);
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
 /* Queries see every write: an upsert that changes a value, a delete and a
  * new record (indexes, when there are some, follow each). */
 static void test_after_writes(void) {
@@ -633,6 +666,7 @@ static void run_all(void) {
   test_positions(t, "cA", "5,1,4,3,6,2");
   test_positions(t, "", "1,2,3,4,5,6");
   test_positions_holes();
+  test_positions_in_one_key();
   test_after_writes();
   test_stable();
   rm_store_free(st);
