@@ -158,14 +158,20 @@ local function deserialized(m, u, level)
   return data
 end
 
+-- The stored instance u as the extensions' deserialize functions turn
+-- it: u itself when none has one, otherwise a new stored instance.
+local function deserialized_instance(m, u, level)
+  local data = deserialized(m, u, level + 1)
+  if data == nil then return u end
+  local v = core.instance(m.core, data)
+  core.set_persisted(v, true)
+  return v
+end
+
 --- An instance as loaded: deserialized by extensions, then after_load.
 function lifecycle.load(m, u)
   if u == nil then return nil end
-  local data = deserialized(m, u, 3)
-  if data ~= nil then
-    u = core.instance(m.core, data)
-    core.set_persisted(u, true)
-  end
+  u = deserialized_instance(m, u, 3)
   run_hooks(m, "after_load", u)
   return u
 end
@@ -175,9 +181,7 @@ end
 --- stored data is deserialized in a copy first, so that u is left as it
 --- was when an extension raises.
 function lifecycle.reload(m, u)
-  local stored = core.stored(u)
-  local data = deserialized(m, stored, 3)
-  core.take_data(u, data ~= nil and core.instance(m.core, data) or stored)
+  core.take_data(u, deserialized_instance(m, core.stored(u), 3))
   core.set_persisted(u, true)
   run_hooks(m, "after_load", u)
   return u
