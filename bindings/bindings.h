@@ -95,6 +95,13 @@ rm_value rml_tovalue(lua_State *L, int idx);
 void rml_pushvalue(lua_State *L, const rm_value *v);
 int rml_raise(lua_State *L, const rm_diag *d);
 int rml_raise_kind(lua_State *L, rm_errkind kind, const char *fmt, ...);
+/* A key as error messages name it, written to out (cap > 4 bytes): the
+ * key's bytes, but a control byte (a zero byte above all, which would end
+ * the message there) as a Lua escape such as \0; a label too long for out
+ * ends in "...". Returns out. */
+const char *rml_key_label(const char *key, size_t len, char *out, size_t cap);
+/* Room for a label in an error message (rm_diag keeps 192 bytes). */
+#define RML_LABEL_MAX 96
 
 /* model.c */
 l_model *rml_checkmodel(lua_State *L, int idx);

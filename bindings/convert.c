@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bindings.h"
 
@@ -95,4 +96,23 @@ int rml_raise_kind(lua_State *L, rm_errkind kind, const char *fmt, ...) {
   vsnprintf(d.message, sizeof d.message, fmt, ap);
   va_end(ap);
   return rml_raise(L, &d);
+}
+
+const char *rml_key_label(const char *key, size_t len, char *out, size_t cap) {
+  size_t i, n = 0;
+  for (i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)key[i];
+    char esc[8];
+    int w = c < 32 || c == 127 ? snprintf(esc, sizeof esc, "\\%d", c) : 1;
+    if (w == 1) esc[0] = (char)c;
+    if (n + (size_t)w + 4 > cap) { /* keep room for "..." and the 0 */
+      memcpy(out + n, "...", 3);
+      n += 3;
+      break;
+    }
+    memcpy(out + n, esc, (size_t)w);
+    n += (size_t)w;
+  }
+  out[n] = '\0';
+  return out;
 }

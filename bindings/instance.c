@@ -82,6 +82,9 @@ static void assign(lua_State *L, l_instance *u, int field, int value) {
 
 static int inst_newindex(lua_State *L) {
   l_instance *u = lua_touserdata(L, 1);
+  char label[RML_LABEL_MAX];
+  const char *name;
+  size_t len;
   rm_diag d;
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
@@ -92,9 +95,11 @@ static int inst_newindex(lua_State *L) {
     return 0;
   }
   rm_diag_init(&d);
-  rm_diag_field_error(&d, lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?",
+  name = luaL_tolstring(L, 2, &len);
+  rml_key_label(name, len, label, sizeof label);
+  rm_diag_field_error(&d, lua_type(L, 2) == LUA_TSTRING ? label : "?",
                       "unknown_field", "%s: unknown field '%s'",
-                      rm_schema_name(u->schema), luaL_tolstring(L, 2, NULL));
+                      rm_schema_name(u->schema), label);
   return rml_raise(L, &d);
 }
 

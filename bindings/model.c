@@ -273,8 +273,13 @@ static void check_unknown_keys(lua_State *L, int model, int spec, rm_diag *d) {
     lua_pop(L, 1);
     lua_pushvalue(L, -1);
     if (lua_rawget(L, -3) == LUA_TNIL) {
-      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                       : luaL_typename(L, -2);
+      char label[RML_LABEL_MAX];
+      const char *key = luaL_typename(L, -2);
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        size_t len;
+        const char *name = lua_tolstring(L, -2, &len);
+        key = rml_key_label(name, len, label, sizeof label);
+      }
       rm_diag_field_error(d, key, "unknown_field", "%s: unknown field '%s'",
                           rm_schema_name(m->schema), key);
     }

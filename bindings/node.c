@@ -41,16 +41,21 @@ static int parse_key(const rm_schema *s, const char *key, size_t len,
   for (p = key; p + 1 < key + len; p++)
     if (p[0] == '_' && p[1] == '_') sep = p;
   if (sep == NULL || (*field = rm_schema_find(s, key, (size_t)(sep - key))) < 0) {
-    rm_diag_field_error(d, key, "unknown_field",
+    char label[RML_LABEL_MAX];
+    rml_key_label(key, len, label, sizeof label);
+    rm_diag_field_error(d, label, "unknown_field",
                         "%s: unknown field in condition '%s'",
-                        rm_schema_name(s), key);
+                        rm_schema_name(s), label);
     return -1;
   }
   if ((*op = rm_op_parse(sep + 2, len - (size_t)(sep - key) - 2)) < 0) {
+    char lookup[RML_LABEL_MAX], label[RML_LABEL_MAX];
+    rml_key_label(sep + 2, len - (size_t)(sep - key) - 2, lookup, sizeof lookup);
+    rml_key_label(key, len, label, sizeof label);
     rm_diag_field_error(d, rm_field_name(s, *field), "lookup",
                         "%s.%s: unknown lookup '%s' in '%s'",
-                        rm_schema_name(s), rm_field_name(s, *field), sep + 2,
-                        key);
+                        rm_schema_name(s), rm_field_name(s, *field), lookup,
+                        label);
     return -1;
   }
   return 0;
@@ -220,9 +225,11 @@ static int l_order_terms(lua_State *L) {
     int desc = len > 0 && name[0] == '-';
     int field = rm_schema_find(m->schema, name + desc, len - (size_t)desc);
     if (field < 0) {
-      rm_diag_field_error(&d, name + desc, "unknown_field",
+      char label[RML_LABEL_MAX];
+      rml_key_label(name + desc, len - (size_t)desc, label, sizeof label);
+      rm_diag_field_error(&d, label, "unknown_field",
                           "%s: order_by names an unknown field '%s'",
-                          rm_schema_name(m->schema), name + desc);
+                          rm_schema_name(m->schema), label);
       continue;
     }
     if (rm_field_type(m->schema, field) == RM_T_JSON) {
@@ -253,10 +260,15 @@ static int l_select_mask(lua_State *L) {
     size_t len;
     const char *name = name_arg(L, m, i, "select", &len);
     int field = rm_schema_find(m->schema, name, len);
-    if (field >= 0) mask[field] = 1;
-    else rm_diag_field_error(&d, name, "unknown_field",
-                             "%s: select names an unknown field '%s'",
-                             rm_schema_name(m->schema), name);
+    if (field >= 0) {
+      mask[field] = 1;
+    } else {
+      char label[RML_LABEL_MAX];
+      rml_key_label(name, len, label, sizeof label);
+      rm_diag_field_error(&d, label, "unknown_field",
+                          "%s: select names an unknown field '%s'",
+                          rm_schema_name(m->schema), label);
+    }
   }
   if (d.kind != RM_OK) return rml_raise(L, &d);
   lua_pushlstring(L, mask, (size_t)n);

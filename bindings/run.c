@@ -199,8 +199,15 @@ static int read_assignments(lua_State *L, int idx, const rm_schema *s,
   held = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
-    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    int f = lua_type(L, -2) == LUA_TSTRING ? rm_schema_find(s, key, strlen(key)) : -1;
+    char label[RML_LABEL_MAX];
+    const char *key = "?";
+    int f = -1;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      size_t len;
+      const char *name = lua_tolstring(L, -2, &len);
+      f = rm_schema_find(s, name, len);
+      key = rml_key_label(name, len, label, sizeof label);
+    }
     if (f < 0) {
       rm_diag_field_error(&d, key, "unknown_field", "%s: unknown field '%s'",
                           rm_schema_name(s), key);

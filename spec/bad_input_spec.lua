@@ -120,6 +120,36 @@ describe("bad input", function()
       expect_rule(err, "emial", "unknown_field")
       nothing_stored()
     end)
+
+    -- "name\0x" is not the field name, and a message cut at the zero
+    -- byte would say it is: each error shows the whole key, escaped.
+    it("is named in full when the key holds a zero byte", function()
+      local key, shown = "name\0x", "name\\0x"
+      local function rejected(err, where)
+        expect("ValidationError", err, "User", shown)
+        expect_rule(err, shown, "unknown_field", where)
+      end
+      rejected(catch(User.create, User, valid { [key] = "Zed" }), "create")
+      nothing_stored()
+      local u = User:get("seed")
+      rejected(catch(function() u[key] = "Zed" end), "assignment")
+      rejected(catch(function() return User:where { [key] = "Seed" }:all() end), "where")
+      rejected(catch(function() return User:where():order_by(key):all() end), "order_by")
+      rejected(catch(function() return User:where():select(key):all() end), "select")
+      rejected(catch(function() return User:where():update { [key] = "Zed" } end), "q:update")
+      assert.equal("Seed", User:get("seed").name)
+      local err = catch(function() return User:where { ["name__g\0t"] = "S" }:all() end)
+      expect("ValidationError", err, "User", "name__g\\0t", "g\\0t")
+      expect_rule(err, "name", "lookup")
+    end)
+
+    it("shows control bytes in a key as escapes and cuts a long key short", function()
+      local err = catch(User.create, User, valid { ["a\nb"] = 1, [("k"):rep(500)] = 2 })
+      expect("ValidationError", err, "User", "a\\10b")
+      expect_rule(err, "a\\10b", "unknown_field")
+      assert.is_true(mentions(err, ("k"):rep(60) .. "..."), text(err))
+      assert.is_false(mentions(err, ("k"):rep(100)), text(err))
+    end)
   end)
 
   describe("invalid UTF-8", function()
