@@ -54,18 +54,30 @@ void rml_pushvalue(lua_State *L, const rm_value *v) {
   }
 }
 
-/* {field=, code=, message=} for each broken rule. */
+static void push_field_error(lua_State *L, const char *field,
+                             const char *code, const char *message) {
+  lua_createtable(L, 0, 3);
+  lua_pushstring(L, field);
+  lua_setfield(L, -2, "field");
+  lua_pushstring(L, code);
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, message);
+  lua_setfield(L, -2, "message");
+}
+
+/* {field=, code=, message=} for each broken rule. An error that is not
+ * about one field (a call's argument, say) is one rule of field "*", so
+ * that a caller listing err.errors still shows it. */
 static void push_field_errors(lua_State *L, const rm_diag *d) {
   int i;
   lua_createtable(L, d->nerrors, 0);
+  if (d->nerrors == 0) {
+    push_field_error(L, "*", "invalid", d->message);
+    lua_rawseti(L, -2, 1);
+  }
   for (i = 0; i < d->nerrors; i++) {
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, d->errors[i].field);
-    lua_setfield(L, -2, "field");
-    lua_pushstring(L, d->errors[i].code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, d->errors[i].message);
-    lua_setfield(L, -2, "message");
+    push_field_error(L, d->errors[i].field, d->errors[i].code,
+                     d->errors[i].message);
     lua_rawseti(L, -2, i + 1);
   }
 }

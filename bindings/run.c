@@ -76,8 +76,8 @@ static void read_cursor(lua_State *L, int q, const rm_table *t, rm_query *rq,
  * the table and free the records found: no record found before an
  * allocation is read after it unless the table's version is unchanged. */
 static void changed_while_built(lua_State *L, const rm_table *t) {
-  luaL_error(L, "%s records changed while a query result was built",
-             rm_table_name(t));
+  rml_raise_kind(L, RM_E_BACKEND, "%s: records changed while a query result "
+                 "was built", rm_table_name(t));
 }
 
 static void check_version(lua_State *L, const rm_table *t, uint64_t version) {

@@ -350,6 +350,43 @@ describe("bad input", function()
     end)
   end)
 
+  describe("query calls", function()
+    it("name the method called with a dot instead of a colon", function()
+      local q = User:where {}
+      for _, call in ipairs { function() return q.all() end, function() return q.limit(5) end,
+                              function() return q.update { name = "x" } end,
+                              function() return q.where { age = 1 } end } do
+        expect("ConfigurationError", catch(call), "q:")
+      end
+      expect("ConfigurationError", catch(function() return q.count() end), "count")
+      assert.equal("Seed", User:get("seed").name)
+    end)
+
+    it("name where, not and_, for a bad where argument", function()
+      local err = expect("ValidationError", catch(User.where, User, 5), "User:where", "number")
+      assert.is_false(mentions(err, "and_"), text(err))
+    end)
+
+    it("list an error that names no field as one rule of field *", function()
+      for _, call in ipairs { function() return User:where(5) end,
+                              function() return User:where():order_by(1) end,
+                              function() return User:where():update(5) end,
+                              function() return orm.Q {} & 1 end,
+                              function() return User:create(5) end } do
+        local err = catch(call)
+        assert.is_table(err, tostring(err))
+        assert.equal("ValidationError", err.name)
+        local rule = expect_rule(err, "*", nil, err.message)
+        assert.equal(err.message, rule.message)
+      end
+    end)
+
+    it("refuse a filter name that is not a string", function()
+      expect("ConfigurationError", catch(function() return User:where():disable_filter(nil) end),
+        "disable_filter")
+    end)
+  end)
+
   describe("order_by and select", function()
     it("reject an argument that is not a field name, naming the call", function()
       local q = User:where()

@@ -679,6 +679,29 @@ describe("Extensions", function()
       local err = catch(function() return Bad:where():all() end)
       assert.is_truthy(text(err):find("modify_query", 1, true), text(err))
     end)
+
+    -- Running another model's query would read, and q:delete() delete,
+    -- that model's records.
+    it("returning another model's query is a clear error, and nothing is deleted", function()
+      local Other = Model("Other", { model_backend = backend, id = Field.string { primary_key = true } })
+      Other:create { id = "o1" }
+      local Bad = Model("Bad", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        extensions = { memory = { modify_query = function() return Other:where {} end } },
+      })
+      expect("ConfigurationError", catch(function() return Bad:where():delete() end),
+        "Bad", "modify_query", "Other")
+      expect("ConfigurationError", catch(function() return Bad:get("o1") end), "Bad", "Other")
+      local Filtered = Model("Filtered", {
+        model_backend = backend,
+        mixins = { { query_filters = { function() return Other:where {} end } } },
+        id = Field.string { primary_key = true },
+      })
+      expect("ConfigurationError", catch(function() return Filtered:all() end),
+        "Filtered", "query filter", "Other")
+      assert.equal(1, Other:count())
+    end)
   end)
 
   describe("declaration errors", function()

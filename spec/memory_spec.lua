@@ -83,7 +83,7 @@ end)
 -- leave a copy of freed memory (valgrind's run of the specs reads it).
 describe("a finalizer that writes while an instance is built", function()
   local User
-  local CHANGED = "User records changed while a query result was built"
+  local CHANGED = "BackendError: User: records changed while a query result was built"
   -- Records read until their finalizer runs: under valgrind (make
   -- memcheck) every collector cycle over busted's heap is slow, so fewer.
   local IDS = os.getenv("RESTMACHINE_ORM_MEMCHECK") and 3 or 20

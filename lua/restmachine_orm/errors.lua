@@ -59,7 +59,10 @@ end
 function errors.new(name, message, field_errors)
   assert(parent[name] ~= nil, "unknown error kind " .. tostring(name))
   local err = { name = name, message = message }
-  if name == "ValidationError" then err.errors = field_errors or {} end
+  -- An error that is not about one field is one rule of field "*".
+  if name == "ValidationError" then
+    err.errors = field_errors or { { field = "*", code = "invalid", message = message } }
+  end
   return setmetatable(err, Error)
 end
 

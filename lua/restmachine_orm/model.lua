@@ -36,7 +36,7 @@ local function lua_class_functions(m)
     return a
   end
 
-  function fn.where(a, b) return Query.new(m):and_(arg(a, b)) end
+  function fn.where(a, b) return Query.new(m):where(arg(a, b)) end
   function fn.all() return Query.new(m):all() end
   function fn.count() return Query.new(m):count() end
   function fn.find_by(a, b) return Query.first_match(m, arg(a, b)) end

@@ -29,21 +29,26 @@ end
 
 --- A query over every record of model m (its private state), with the
 --- model's query filters (mixins) and modify_query extensions applied.
+--- A query of another model would run against that model's records (and
+--- q:delete() delete them): a filter must return a query of m.
+local function filtered_by(m, fn, q, what)
+  q = fn(q)
+  if getmetatable(q) ~= Query then
+    errors.raise("ConfigurationError", ("%s: %s must return a query, got %s")
+      :format(m.name, what, type(q)), nil, 4)
+  end
+  if q.m ~= m then
+    errors.raise("ConfigurationError", ("%s: %s returned a query of %s, not of %s")
+      :format(m.name, what, q.m.name, m.name), nil, 4)
+  end
+  return q
+end
+
 function Query.new(m)
   local q = setmetatable({ m = m, groups = NONE, offset_n = 0, filters = NONE, disabled = NONE }, Query)
-  for _, f in ipairs(m.query_filters) do
-    q = f(q)
-    if getmetatable(q) ~= Query then
-      errors.raise("ConfigurationError", m.name .. ": a query filter must return a query", nil, 3)
-    end
-  end
+  for _, f in ipairs(m.query_filters) do q = filtered_by(m, f, q, "a query filter") end
   for _, e in ipairs(m.exts) do
-    if e.modify_query then
-      q = e.modify_query(q)
-      if getmetatable(q) ~= Query then
-        errors.raise("ConfigurationError", m.name .. ": modify_query must return a query", nil, 3)
-      end
-    end
+    if e.modify_query then q = filtered_by(m, e.modify_query, q, "modify_query") end
   end
   return q
 end
@@ -78,17 +83,19 @@ local function add_to_group(q, node)
   return c
 end
 
-function Query:and_(conds)
+-- where and and_: `method` names the call in errors.
+local function and_(q, conds, method)
   if conds == nil then
-    if #self.groups > 0 then return self end
-    local c = clone(self)
+    if #q.groups > 0 then return q end
+    local c = clone(q)
     c.groups = { { node = core.node_true(), empty = true } }
     return c
   end
-  return add_to_group(self, conditions(self, conds, "and_"))
+  return add_to_group(q, conditions(q, conds, method))
 end
 
-Query.where = Query.and_
+function Query:and_(conds) return and_(self, conds, "and_") end
+function Query:where(conds) return and_(self, conds, "where") end
 
 function Query:not_(conds)
   return add_to_group(self, core.node_not(conditions(self, conds, "not_")))
@@ -308,6 +315,10 @@ end
 
 --- Turns a named result filter off for this query.
 function Query:disable_filter(name)
+  if type(name) ~= "string" then
+    errors.raise("ConfigurationError", ("%s: disable_filter expects a filter name, got %s")
+      :format(self.m.name, type(name)), nil, 2)
+  end
   local c = clone(self)
   c.disabled = {}
   for k, v in pairs(self.disabled) do c.disabled[k] = v end
@@ -414,6 +425,25 @@ function Query:each()
     i = i + 1
     return page[i]
   end, nil, nil, walk
+end
+
+-- q.all() for q:all() would fail somewhere inside with a Lua error about
+-- nil: each method first checks that it was given its query.
+local function guarded(name, method)
+  return function(q, ...)
+    if getmetatable(q) ~= Query then
+      errors.raise("ConfigurationError", ("query method %s called without its query (got %s): "
+        .. "write q:%s(...), not q.%s(...)"):format(name, type(q), name, name), nil, 2)
+    end
+    return method(q, ...)
+  end
+end
+
+for _, name in ipairs { "and_", "where", "not_", "or_", "order_by", "limit", "offset", "all",
+                        "first", "last", "count", "exists", "get", "select", "cursor",
+                        "paginate", "delete", "update", "explain", "each",
+                        "add_result_filter", "_add_condition_filter", "disable_filter" } do
+  Query[name] = guarded(name, Query[name])
 end
 
 return Query
