@@ -1,8 +1,8 @@
 /*
  * Instance state the Lua lifecycle code needs to set: whether an instance
  * counts as stored (after a write made from serialized data, or a load
- * rebuilt by an extension's deserialize), and its data (a reload that an
- * extension's deserialize rebuilt).
+ * rebuilt by an extension's deserialize), its data (a reload that an
+ * extension's deserialize rebuilt), and which fields it holds (select()).
  */
 #include <string.h>
 
@@ -35,9 +35,25 @@ static int l_take_data(lua_State *L) {
   return 1;
 }
 
+/* core.set_mask(u, mask): u keeps only the fields select() chose (mask,
+ * from core.select_mask: a byte per field, 1 to keep). Result filters and
+ * hooks read whole instances; the instances returned get the mask after.
+ * Returns u. */
+static int l_set_mask(lua_State *L) {
+  l_instance *u = rml_checkinstance(L, 1);
+  size_t len;
+  luaL_checklstring(L, 2, &len);
+  if (len != (size_t)rm_schema_nfields(u->schema))
+    return luaL_error(L, "set_mask: the mask is for another model");
+  rml_set_mask(L, 1, 2);
+  lua_settop(L, 1);
+  return 1;
+}
+
 void rml_open_instance_state(lua_State *L) {
   static const luaL_Reg fns[] = {{"set_persisted", l_set_persisted},
                                  {"take_data", l_take_data},
+                                 {"set_mask", l_set_mask},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

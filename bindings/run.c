@@ -398,7 +398,23 @@ static int l_put_many(lua_State *L) {
   return 0;
 }
 
+/* core.check_assignments(model, values): raises the ValidationError
+ * q:update(values) would, every broken rule at once, whether or not
+ * anything matches. For the update that runs in Lua (with save hooks),
+ * before any hook runs. */
+static int l_check_assignments(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  int fields[RM_MAX_FIELDS];
+  rm_value vals[RM_MAX_FIELDS];
+  luaL_checktype(L, 2, LUA_TTABLE);
+  read_assignments(L, 2, m->schema, fields, vals);
+  return 0;
+}
+
 void rml_open_run(lua_State *L) {
-  static const luaL_Reg fns[] = {{"run", l_run}, {"put_many", l_put_many}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"run", l_run},
+                                 {"put_many", l_put_many},
+                                 {"check_assignments", l_check_assignments},
+                                 {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

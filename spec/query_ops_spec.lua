@@ -145,6 +145,36 @@ describe("query operations", function()
       assert.equal("Alicia", User:get("u1").name)
     end)
 
+    -- Filters and hooks are written against whole records: they read
+    -- every field, and the mask applies to what the query returns.
+    it("lets result filters and after_load hooks read every field", function()
+      local q = User:where():add_result_filter("adult", function(u) return (u.age or 0) >= 30 end)
+      local list = q:select("id"):all()
+      assert.same({ "u1", "u3", "u5", "u6" }, ids(list))
+      expect_rule(catch(function() return list[1].age end), "age", "not_loaded")
+      local page = q:select("id"):limit(2):paginate()
+      assert.same({ "u1", "u3" }, ids(page))
+      expect_rule(catch(function() return page[1].name end), "name", "not_loaded")
+      assert.equal("u6", q:select("id"):last().id)
+      local seen = {}
+      User:after_load(function(u) seen[#seen + 1] = u.name end)
+      local u = User:where { id = "u2" }:select("id"):first()
+      assert.same({ "Bob" }, seen)
+      expect_rule(catch(function() return u.name end), "name", "not_loaded")
+    end)
+
+    it("does not limit what save and delete hooks of bulk writes read", function()
+      local read = {}
+      User:before_save(function(u) read[#read + 1] = u.name end)
+      User:before_delete(function(u) read[#read + 1] = u.email end)
+      assert.equal(2, User:where { age = 30 }:select("id"):update { score = 7 })
+      assert.same({ "Alice", "Eve" }, read)
+      assert.equal(7, User:get("u5").score)
+      assert.equal(1, User:where { id = "u2" }:select("name"):delete())
+      assert.same({ "Alice", "Eve", "b@x.io" }, read)
+      assert.is_nil(User:get("u2"))
+    end)
+
     it("rejects an unknown field with unknown_field when the query is built", function()
       local q = User:where()
       local err = catch(q.select, q, "id", "nmae")
@@ -458,6 +488,26 @@ describe("query operations", function()
       local before = snapshot(User)
       assert.equal(0, User:where { name = "Nobody" }:update { age = 1 })
       assert.same(before, snapshot(User))
+    end)
+
+    -- With save hooks the update runs in Lua, record by record: its
+    -- values are still checked first, every rule at once, as without.
+    it("validates the values the same way with save hooks, with or without a match", function()
+      local saved = 0
+      for round = 1, 2 do
+        local before = snapshot(User)
+        for _, q in ipairs { User:where { name = "Alice" }, User:where { name = "Nobody" } } do
+          local err = catch(q.update, q, { email = 5, age = -3, nmae = "x" })
+          expect("ValidationError", err, "User", "email", "age", "nmae")
+          expect_rule(err, "email", "type")
+          expect_rule(err, "age", "ge")
+          expect_rule(err, "nmae", "unknown_field")
+          assert.equal(3, #err.errors)
+        end
+        assert.same(before, snapshot(User))
+        assert.equal(0, saved)
+        User:before_save(function() saved = saved + 1 end)
+      end
     end)
 
     it("updates each match once even when it changes the field the query filters on", function()

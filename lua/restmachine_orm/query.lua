@@ -253,24 +253,45 @@ end
 
 local INSTANCES = { all = true, first = true, last = true, get = true, page = true }
 
--- Runs the query in the mode asked. Result filters and the lifecycle
--- (loads, hooks on bulk writes) are applied here; everything else is the
--- C core's.
-local function run(q, mode, arg)
-  local m = q.m
-  local conds, fns = active_filters(q)
-  local rq = engine_query(q, conds)
-  local bulk_hooks = (mode == "delete" or mode == "update") and lifecycle.stores(m)
-  if #fns == 0 and not bulk_hooks then
-    local res, cursor = core.run(m.core, rq, mode, arg)
-    if INSTANCES[mode] and lifecycle.loads(m) then
-      if mode == "all" or mode == "page" then load_all(m, res) else res = lifecycle.load(m, res) end
-    end
-    if mode == "page" then return res, cursor end
-    return res
+-- The engine query without select()'s mask: result filters, after_load
+-- hooks, deserialize and save/delete hooks read every field, so the
+-- instances are built whole and the mask applies to those returned.
+local function unmasked(rq)
+  local c = {}
+  for k, v in pairs(rq) do c[k] = v end
+  c.mask = nil
+  return c
+end
+
+local function masked(res, mode, mask)
+  if mode == "all" or mode == "page" then
+    for _, u in ipairs(res) do core.set_mask(u, mask) end
+  elseif res ~= nil then
+    core.set_mask(res, mask)
   end
+  return res
+end
+
+-- Runs a query with neither Lua result filters nor hooks on a bulk write
+-- in the C core, then loads the instances (after_load, deserialize).
+local function run_in_engine(q, rq, mode, arg)
+  local m = q.m
+  local loads = INSTANCES[mode] and lifecycle.loads(m)
+  local mask = loads and rq.mask
+  if mask then rq = unmasked(rq) end
+  local res, cursor = core.run(m.core, rq, mode, arg)
+  if loads then
+    if mode == "all" or mode == "page" then load_all(m, res) else res = lifecycle.load(m, res) end
+  end
+  if mask then masked(res, mode, mask) end
+  return res, cursor
+end
+
+-- Runs a query whose result filters or bulk-write hooks run in Lua.
+local function run_in_lua(q, rq, fns, mode, arg)
+  local m = q.m
   if mode == "page" then return filtered_page(q, rq, fns) end
-  if mode == "explain" then return core.run(m.core, rq, mode) end
+  if mode == "update" then core.check_assignments(m.core, arg) end
   local list = filtered(q, rq, fns)
   if mode == "all" then return list end
   if mode == "count" then return #list end
@@ -279,7 +300,7 @@ local function run(q, mode, arg)
   if mode == "last" then return list[#list] end
   if mode == "get" then
     if #list > 1 then
-      errors.raise("MultipleResultsError", m.name .. ": get matched more than one record", nil, 3)
+      errors.raise("MultipleResultsError", m.name .. ": get matched more than one record", nil, 4)
     end
     return list[1]
   end
@@ -289,6 +310,24 @@ local function run(q, mode, arg)
   end
   lifecycle.store_many(m, list, "update")
   return #list
+end
+
+-- Runs the query in the mode asked. Result filters and the lifecycle
+-- (loads, hooks on bulk writes) are applied here; everything else is the
+-- C core's.
+local function run(q, mode, arg)
+  local m = q.m
+  local conds, fns = active_filters(q)
+  local rq = engine_query(q, conds)
+  local bulk_hooks = (mode == "delete" or mode == "update") and lifecycle.stores(m)
+  if mode == "explain" or (#fns == 0 and not bulk_hooks) then
+    return run_in_engine(q, rq, mode, arg)
+  end
+  local mask = rq.mask
+  if mask then rq = unmasked(rq) end
+  local res, cursor = run_in_lua(q, rq, fns, mode, arg)
+  if mask and INSTANCES[mode] then masked(res, mode, mask) end
+  return res, cursor
 end
 
 --- Adds a named result filter: fn(instance) -> boolean keeps the records
