@@ -35,12 +35,18 @@ static int l_isoformat(lua_State *L) {
     size_t len;
     const char *s = lua_tolstring(L, 1, &len);
     if (rm_datetime_parse(s, len, &t) < 0)
-      return luaL_argerror(L, 1, "not an ISO-8601 datetime");
+      return rml_raise_kind(L, RM_E_VALIDATION, "isoformat: the text is "
+                            "not an ISO-8601 datetime");
+  } else if (lua_type(L, 1) == LUA_TNUMBER) {
+    t = lua_tonumber(L, 1);
   } else {
-    t = luaL_checknumber(L, 1);
+    return rml_raise_kind(L, RM_E_VALIDATION, "isoformat expects epoch "
+                          "seconds or ISO-8601 text, got %s",
+                          luaL_typename(L, 1));
   }
   if (!rm_datetime_valid(t))
-    return luaL_argerror(L, 1, "not a time in the years 1 to 9999");
+    return rml_raise_kind(L, RM_E_VALIDATION, "isoformat: %.17g is not a "
+                          "time in the years 1 to 9999", t);
   lua_pushlstring(L, buf, rm_datetime_format(t, buf));
   return 1;
 }

@@ -27,6 +27,22 @@ void rml_check_loaded(lua_State *L, const l_instance *u, int field) {
   rml_raise(L, &d);
 }
 
+/* Reading or assigning a key (at 2) that names neither a field nor a
+ * method: a ValidationError naming the model and the key, as the same
+ * typo in a constructor gives. */
+static int unknown_name(lua_State *L, const l_instance *u, const char *what) {
+  char label[RML_LABEL_MAX];
+  size_t len;
+  const char *name = luaL_tolstring(L, 2, &len);
+  rm_diag d;
+  rm_diag_init(&d);
+  rml_key_label(name, len, label, sizeof label);
+  rm_diag_field_error(&d, lua_type(L, 2) == LUA_TSTRING ? label : "?",
+                      "unknown_field", "%s: %s '%s'",
+                      rm_schema_name(u->schema), what, label);
+  return rml_raise(L, &d);
+}
+
 /* Fields first, then methods; anything else is an error naming the
  * model. */
 static int inst_index(lua_State *L) {
@@ -40,8 +56,7 @@ static int inst_index(lua_State *L) {
   }
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
-  return luaL_error(L, "%s has no field or method '%s'",
-                    rm_schema_name(u->schema), luaL_tolstring(L, 2, NULL));
+  return unknown_name(L, u, "has no field or method");
 }
 
 static void check_key_change(lua_State *L, const l_instance *u, int field,
@@ -82,10 +97,6 @@ static void assign(lua_State *L, l_instance *u, int field, int value) {
 
 static int inst_newindex(lua_State *L) {
   l_instance *u = lua_touserdata(L, 1);
-  char label[RML_LABEL_MAX];
-  const char *name;
-  size_t len;
-  rm_diag d;
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
     int field = (int)lua_tointeger(L, -1);
@@ -94,13 +105,7 @@ static int inst_newindex(lua_State *L) {
     assign(L, u, field, 3);
     return 0;
   }
-  rm_diag_init(&d);
-  name = luaL_tolstring(L, 2, &len);
-  rml_key_label(name, len, label, sizeof label);
-  rm_diag_field_error(&d, lua_type(L, 2) == LUA_TSTRING ? label : "?",
-                      "unknown_field", "%s: unknown field '%s'",
-                      rm_schema_name(u->schema), label);
-  return rml_raise(L, &d);
+  return unknown_name(L, u, "unknown field");
 }
 
 /* Appends a string quoted and escaped as Lua's %q would. */

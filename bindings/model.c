@@ -256,11 +256,24 @@ void rml_set_mask(lua_State *L, int idx, int mask_idx) {
   lua_setiuservalue(L, idx, INST_MASK);
 }
 
+/* The usual cause is u.save() written for u:save(): the error says so,
+ * naming the method when the call site tells its name. */
+static void not_an_instance(lua_State *L, int idx) {
+  lua_Debug ar;
+  const char *name = "save";
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name != NULL &&
+      strcmp(ar.name, "?") != 0)
+    name = ar.name;
+  rml_raise_kind(L, RM_E_CONFIG, "expected a model instance, got %s: call "
+                 "instance methods with a colon, u:%s() rather than u.%s()",
+                 luaL_typename(L, idx), name, name);
+}
+
 l_instance *rml_checkinstance(lua_State *L, int idx) {
   l_instance *u = lua_touserdata(L, idx);
   if (u == NULL || lua_type(L, idx) != LUA_TUSERDATA ||
       lua_rawlen(L, idx) < sizeof *u || u->magic != RM_INSTANCE_MAGIC)
-    luaL_typeerror(L, idx, "model instance");
+    not_an_instance(L, idx);
   return u;
 }
 

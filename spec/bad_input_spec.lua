@@ -350,6 +350,64 @@ describe("bad input", function()
     end)
   end)
 
+  describe("calls used wrongly", function()
+    it("raise an error table for an instance method called with a dot", function()
+      local Hooked = Model("Hooked", { model_backend = backend, id = Field.string { primary_key = true },
+                                       before_save = function() end, after_load = function() end })
+      for _, u in ipairs { User:get("seed"), Hooked:create { id = "h" } } do
+        for _, method in ipairs { "save", "delete", "reload", "to_table", "to_json" } do
+          local err = catch(function() return u[method]() end)
+          expect("ConfigurationError", err, "with a colon")
+        end
+      end
+      local u = User:get("seed")
+      expect("ConfigurationError", catch(function() return u.to_json() end), "u:to_json()")
+      local h = Hooked:get("h")
+      expect("ConfigurationError", catch(function() return h.save() end), "u:save()")
+      expect("ConfigurationError", catch(function() return h.delete(User:get("seed")) end),
+        "Hooked", "instance of Hooked")
+      assert.equal(1, User:count())
+      assert.equal(1, Hooked:count())
+    end)
+
+    it("raise a ValidationError naming the model for an unknown name read", function()
+      local u = User:get("seed")
+      local err = expect("ValidationError", catch(function() return u.nmae end), "User", "nmae")
+      expect_rule(err, "nmae", "unknown_field")
+    end)
+
+    it("raise an error table for a backend method called with a dot", function()
+      for _, call in ipairs { function() return backend.clear() end,
+                              function() return backend.clear(User) end,
+                              function() return backend.stats() end } do
+        expect("ConfigurationError", catch(call), "backend:")
+      end
+      assert.equal(1, User:count())
+    end)
+
+    it("raise a ValidationError for from_json and isoformat given no text", function()
+      expect("ValidationError", catch(User.from_json, User, nil), "User", "from_json")
+      expect("ValidationError", catch(User.from_json, User, 5), "User", "from_json")
+      for _, bad in ipairs { 1e20, "x", true } do
+        expect("ValidationError", catch(orm.isoformat, bad), "isoformat")
+      end
+      expect("ValidationError", catch(orm.isoformat), "isoformat")
+    end)
+
+    it("refuse create_many of a table that is not a list, storing nothing", function()
+      expect("ValidationError", catch(User.create_many, User, { valid(), nil, valid { id = "user-3" } }),
+        "User", "create_many")
+      expect("ValidationError", catch(User.create_many, User, { a = valid() }), "User", "create_many")
+      nothing_stored()
+    end)
+
+    it("refuse conditions given to all and count", function()
+      expect("ValidationError", catch(User.count, User, { age = 30 }), "User", "count", "where")
+      expect("ValidationError", catch(User.all, User, { age = 30 }), "User", "all", "where")
+      assert.equal(1, User.count())
+    end)
+  end)
+
   describe("query calls", function()
     it("name the method called with a dot instead of a colon", function()
       local q = User:where {}

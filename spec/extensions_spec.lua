@@ -550,6 +550,18 @@ describe("Extensions", function()
       expect("ValidationError", catch(Strict.create, Strict, { id = "1" }), "not allowed")
       assert.equal(0, Strict:count())
     end)
+
+    it("a ValidationError of the extension's own keeps its rules", function()
+      local Strict = item_models { extensions = { memory = {
+        validate = function()
+          error(orm.errors.new("ValidationError", "bad id",
+            { { field = "id", code = "reserved", message = "id 1 is reserved" } }))
+        end,
+      } } }
+      local err = expect("ValidationError", catch(Strict.create, Strict, { id = "1" }), "bad id")
+      assert.same({ { field = "id", code = "reserved", message = "id 1 is reserved" } }, err.errors)
+      assert.equal(0, Strict:count())
+    end)
   end)
 
   describe("modify_query", function()

@@ -567,6 +567,17 @@ describe("Hooks", function()
       end
     end)
 
+    it("re-raises an error whose __tostring raises unchanged", function()
+      local raised = setmetatable({}, { __tostring = function() error("no text") end })
+      local Item = Model("Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        before_save = function() error(raised) end,
+      })
+      assert.equal(raised, catch(Item.create, Item, { id = "1" }))
+      assert.equal(0, Item:count())
+    end)
+
     it("re-raises a library error from the hook unchanged", function()
       local raised
       local Item = Model("Item", {

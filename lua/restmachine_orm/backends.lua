@@ -39,7 +39,16 @@ end
 
 --- Drops every record of one model, or of every model when called with
 --- no argument.
+-- backend.clear() for backend:clear(): a clear error, not one about nil.
+local function check_self(self, method)
+  if getmetatable(self) ~= InMemoryBackend then
+    errors.raise("ConfigurationError", ("InMemoryBackend: %s is a method: call backend:%s(...)")
+      :format(method, method), nil, 3)
+  end
+end
+
 function InMemoryBackend:clear(model)
+  check_self(self, "clear")
   if model == nil then
     core.store_clear(self._store)
   else
@@ -49,6 +58,7 @@ end
 
 --- { records = total, models = { name = count }, bytes = engine bytes }
 function InMemoryBackend:stats()
+  check_self(self, "stats")
   return core.store_stats(self._store)
 end
 

@@ -13,7 +13,10 @@ local lifecycle = {}
 -- and the traceback of where it was raised is kept for
 -- errors.traceback(err).
 local function keep_traceback(err)
-  errors.note_traceback(err, debug.traceback(tostring(err), 2))
+  -- tostring runs the error's own __tostring, which may itself raise: the
+  -- hook's error is still the one re-raised.
+  local ok, text = pcall(tostring, err)
+  errors.note_traceback(err, debug.traceback(ok and text or "(error object)", 2))
   return err
 end
 
@@ -93,8 +96,12 @@ local function serialized(m, u)
       local ok, err = pcall(e.validate, data)
       if not ok then
         local msg = type(err) == "table" and err.message or tostring(err)
+        -- A ValidationError of the extension's own keeps its rules.
+        local rules = errors.is(err, "ValidationError") and type(err.errors) == "table"
+          and #err.errors > 0 and err.errors
+          or { { field = "*", code = "extension", message = msg } }
         errors.raise("ValidationError", ("%s: rejected by an extension: %s"):format(m.name, msg),
-          { { field = "*", code = "extension", message = msg } }, 4)
+          rules, 4)
       end
     end
   end

@@ -37,8 +37,17 @@ local function lua_class_functions(m)
   end
 
   function fn.where(a, b) return Query.new(m):where(arg(a, b)) end
-  function fn.all() return Query.new(m):all() end
-  function fn.count() return Query.new(m):count() end
+  -- User:count{age = 30} would count every record: conditions go to
+  -- where.
+  local function no_conditions(a, b, method)
+    local extra = arg(a, b)
+    if extra ~= nil then
+      errors.raise("ValidationError", ("%s:%s takes no conditions (got %s): use %s:where{...}:%s()")
+        :format(m.name, method, type(extra), m.name, method), nil, 3)
+    end
+  end
+  function fn.all(a, b) no_conditions(a, b, "all"); return Query.new(m):all() end
+  function fn.count(a, b) no_conditions(a, b, "count"); return Query.new(m):count() end
   function fn.find_by(a, b) return Query.first_match(m, arg(a, b)) end
 
   function fn.get_many(a, b)
@@ -62,8 +71,16 @@ local function lua_class_functions(m)
         :format(m.name, type(specs)))
     end
     core.model_check(m.core)
+    local n = #specs
+    for k in pairs(specs) do
+      if math.type(k) ~= "integer" or k < 1 or k > n then
+        errors.raise("ValidationError", ("%s:create_many expects a list (keys 1 to n, no holes), "
+          .. "got the key %s"):format(m.name, tostring(k)))
+      end
+    end
     local built = {}
-    for i, spec in ipairs(specs) do
+    for i = 1, n do
+      local spec = specs[i]
       if type(spec) ~= "table" then
         errors.raise("ValidationError", ("%s:create_many item %d is not a table"):format(m.name, i))
       end
@@ -88,7 +105,14 @@ local function lua_class_functions(m)
   function fn.primary_key() return m.primary_key end
 
   -- An unsaved instance from JSON text (core/jsontext.c).
-  function fn.from_json(a, b) return core.from_json(m.core, arg(a, b)) end
+  function fn.from_json(a, b)
+    local text = arg(a, b)
+    if type(text) ~= "string" then
+      errors.raise("ValidationError", ("%s:from_json expects JSON text, got %s")
+        :format(m.name, type(text)), nil, 2)
+    end
+    return core.from_json(m.core, text)
+  end
 
   -- User:before_save(fn) and the other hooks: appended after those
   -- declared.
@@ -118,6 +142,20 @@ local function lua_class_functions(m)
   return fn
 end
 
+-- u.save() for u:save(), or another model's instance, would fail inside
+-- the lifecycle or run this model's hooks on it: a clear error instead.
+local function own(m, u, method)
+  local model = core.instance_model(u)
+  if model == m.class then return u end
+  if model ~= nil then
+    errors.raise("ConfigurationError", ("%s: %s expects an instance of %s, got one of %s")
+      :format(m.name, method, m.name, model.name), nil, 3)
+  end
+  errors.raise("ConfigurationError", ("%s: %s expects an instance of %s, got %s: call instance "
+    .. "methods with a colon, u:%s() rather than u.%s()")
+    :format(m.name, method, m.name, type(u), method, method), nil, 3)
+end
+
 -- The class functions and instance methods that depend on the lifecycle:
 -- the C fast paths, or Lua wrappers when hooks, auto_now fields,
 -- extensions or query filters are declared. Run again when hooks are
@@ -128,11 +166,13 @@ local function install_paths(m, funcs, fast, methods)
   -- Query filters and modify_query extensions apply to get as to any
   -- query, so get goes through a query then.
   local filtered = m.filtered
-  methods.save = stores and function(u) return lifecycle.save(m, u) end or core.save
-  methods.delete = stores and function(u) return lifecycle.delete(m, u) end or core.delete
+  methods.save = stores and function(u) return lifecycle.save(m, own(m, u, "save")) end or core.save
+  methods.delete = stores and function(u) return lifecycle.delete(m, own(m, u, "delete")) end
+    or core.delete
   -- A reloaded instance is loaded again, in place: deserialized by
   -- extensions, then after_load.
-  methods.reload = loads and function(u) return lifecycle.reload(m, u) end or core.reload
+  methods.reload = loads and function(u) return lifecycle.reload(m, own(m, u, "reload")) end
+    or core.reload
   local cls = m.class
   local function arg(a, b)
     if rawequal(a, cls) then return b end
