@@ -55,7 +55,10 @@ enum {
  * needed: every byte belongs to Lua. */
 typedef struct l_instance {
   unsigned magic;
-  unsigned persisted;
+  unsigned persisted : 1;
+  /* Built for a write whose before_save hooks run first: a required
+   * field may still be nil; storing it checks them (rml_check_complete). */
+  unsigned pending : 1;
   const rm_schema *schema; /* kept alive by the INST_MODEL user value */
   const unsigned char *data;
   size_t size;
@@ -116,13 +119,18 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
 l_instance *rml_push_record(lua_State *L, int model_idx, const rm_table *t,
                             const rm_record *r);
 l_instance *rml_checkinstance(lua_State *L, int idx);
+/* How rml_build_instance reads its spec. */
+enum {
+  RML_NULL_IS_NIL = 1,      /* orm.null is a nil given on purpose (from_json) */
+  RML_DEFER_REQUIRED = 2    /* a required field may be nil: the instance is
+                               pending until stored */
+};
 /* Builds a validated, unsaved instance of the model at `model` from the
  * spec table at `spec` (defaults, unknown keys, every rule), adding to the
- * broken rules d holds already; raises them all at once. With
- * null_is_nil, orm.null in spec is a nil given on purpose (from_json).
- * Leaves the instance on the stack. */
+ * broken rules d holds already; raises them all at once. `how`: RML_*
+ * flags. Leaves the instance on the stack. */
 l_instance *rml_build_instance(lua_State *L, int model, int spec, rm_diag *d,
-                               int null_is_nil);
+                               int how);
 /* Limits the instance at idx to the fields of the mask string at
  * mask_idx (select()). */
 void rml_set_mask(lua_State *L, int idx, int mask_idx);
@@ -146,8 +154,9 @@ void rml_open_run(lua_State *L);
 /* instance_state.c */
 void rml_open_instance_state(lua_State *L);
 
-/* model.c: raises unless every field of u was loaded. */
-void rml_check_complete(lua_State *L, const l_instance *u);
+/* model.c: raises unless u can be stored: every field loaded (select)
+ * and, when u is pending, every required field set. */
+void rml_check_complete(lua_State *L, l_instance *u);
 /* instance.c: raises unless field `field` of u was loaded. */
 void rml_check_loaded(lua_State *L, const l_instance *u, int field);
 

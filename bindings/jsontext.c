@@ -370,7 +370,7 @@ static int l_from_json(lua_State *L) {
     lua_rawset(L, 4);
   }
   box_free(b);
-  rml_build_instance(L, 1, 4, &d, 1);
+  rml_build_instance(L, 1, 4, &d, RML_NULL_IS_NIL);
   return 1;
 }
 

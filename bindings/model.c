@@ -224,6 +224,7 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
   l_instance *u = lua_newuserdatauv(L, sizeof *u + size, INST_NUSERVALUES);
   u->magic = RM_INSTANCE_MAGIC;
   u->persisted = (unsigned)persisted;
+  u->pending = 0;
   u->schema = m->schema;
   u->size = size;
   u->data = u->inline_data;
@@ -336,31 +337,44 @@ static int count_keys(lua_State *L, int spec) {
   return n;
 }
 
+/* json values are encoded into buffers pushed above the field values,
+ * which stay there while vals are used. */
+static int is_required(const rm_schema *s, int field) {
+  return !(rm_field_flags(s, field) & RM_F_OPTIONAL);
+}
+
 /* Validates the field values on the stack (from `first`) into vals,
- * collecting every broken rule. json values are encoded into buffers
- * pushed above, which stay there while vals are used. */
-static void validate_values(lua_State *L, const rm_schema *s, int first,
-                            rm_value *vals, rm_diag *d) {
-  int i, n = rm_schema_nfields(s);
-  for (i = 0; i < n; i++)
-    if (rml_tofield(L, first + i, s, i, &vals[i], d) == 0)
+ * collecting every broken rule; with defer_required, a required field
+ * left nil is not one. Returns how many required fields are nil. */
+static int validate_values(lua_State *L, const rm_schema *s, int first,
+                           rm_value *vals, rm_diag *d, int defer_required) {
+  int i, n = rm_schema_nfields(s), missing = 0;
+  for (i = 0; i < n; i++) {
+    if (rml_tofield(L, first + i, s, i, &vals[i], d) != 0) continue;
+    if (vals[i].tag == RM_V_NIL && is_required(s, i) && defer_required)
+      missing++;
+    else
       rm_field_validate(s, i, &vals[i], d);
+  }
+  return missing;
 }
 
 l_instance *rml_build_instance(lua_State *L, int model, int spec, rm_diag *d,
-                               int null_is_nil) {
+                               int how) {
   l_model *m = lua_touserdata(L, model);
-  int n = rm_schema_nfields(m->schema), top = lua_gettop(L), given;
+  int n = rm_schema_nfields(m->schema), top = lua_gettop(L), given, missing;
   rm_value vals[RM_MAX_FIELDS];
   l_instance *u;
   size_t size;
   luaL_checkstack(L, 2 * n + 8, "too many fields");
-  given = push_field_values(L, model, spec, n, null_is_nil);
+  given = push_field_values(L, model, spec, n, how & RML_NULL_IS_NIL);
   if (given != count_keys(L, spec)) check_unknown_keys(L, model, spec, d);
-  validate_values(L, m->schema, top + 3, vals, d);
+  missing = validate_values(L, m->schema, top + 3, vals, d,
+                            how & RML_DEFER_REQUIRED);
   if (d->kind != RM_OK) rml_raise(L, d);
   size = rm_record_encoded_size(m->schema, vals);
   u = rml_push_instance(L, model, NULL, size, 0);
+  u->pending = missing > 0;
   rm_record_encode(m->schema, vals, u->inline_data);
   lua_replace(L, top + 1);
   lua_settop(L, top + 1);
@@ -369,10 +383,11 @@ l_instance *rml_build_instance(lua_State *L, int model, int spec, rm_diag *d,
 
 /* Builds an instance from the spec table at `spec`: defaults, unknown
  * keys, validation of every field. Leaves the instance on the stack. */
-static l_instance *build_instance(lua_State *L, int model, int spec) {
+static l_instance *build_instance(lua_State *L, int model, int spec,
+                                  int how) {
   rm_diag d;
   rm_diag_init(&d);
-  return rml_build_instance(L, model, spec, &d, 0);
+  return rml_build_instance(L, model, spec, &d, how);
 }
 
 /* Class functions accept both User:fn(x) and User.fn(x): the argument is
@@ -391,9 +406,29 @@ static int check_spec(lua_State *L, int arg, const char *what) {
   return arg;
 }
 
-/* A select() instance lacks fields: storing it would lose them. */
-void rml_check_complete(lua_State *L, const l_instance *u) {
+/* A pending instance's required fields that are still nil, each a
+ * broken rule, all raised at once. */
+static void check_required(lua_State *L, const l_instance *u) {
   int i, n = rm_schema_nfields(u->schema);
+  rm_diag d;
+  rm_diag_init(&d);
+  for (i = 0; i < n; i++) {
+    rm_value v;
+    rm_record_get(u->schema, u->data, i, &v);
+    if (v.tag == RM_V_NIL && is_required(u->schema, i))
+      rm_field_validate(u->schema, i, &v, &d);
+  }
+  if (d.kind != RM_OK) rml_raise(L, &d);
+}
+
+/* A select() instance lacks fields: storing it would lose them. A pending
+ * one may lack required values. */
+void rml_check_complete(lua_State *L, l_instance *u) {
+  int i, n = rm_schema_nfields(u->schema);
+  if (u->pending) {
+    check_required(L, u);
+    u->pending = 0;
+  }
   if (u->mask == NULL) return;
   for (i = 0; i < n; i++) rml_check_loaded(L, u, i);
 }
@@ -414,7 +449,7 @@ static int l_class_new(lua_State *L) {
   int arg = check_spec(L, class_arg(L), "new");
   lua_settop(L, arg);
   lua_pushvalue(L, lua_upvalueindex(1));
-  build_instance(L, arg + 1, arg);
+  build_instance(L, arg + 1, arg, 0);
   return 1;
 }
 
@@ -424,7 +459,7 @@ static int write_new(lua_State *L, const char *what, rm_put_mode mode) {
   lua_settop(L, arg);
   lua_pushvalue(L, lua_upvalueindex(1));
   rml_model_table(L, arg + 1); /* no backend: fail before building */
-  u = build_instance(L, arg + 1, arg);
+  u = build_instance(L, arg + 1, arg, 0);
   put_instance(L, arg + 1, u, mode);
   return 1;
 }
@@ -510,13 +545,16 @@ static int l_delete(lua_State *L) {
   return 1;
 }
 
-/* core.instance(model, spec) -> new unsaved instance (for Lua paths). */
+/* core.instance(model, spec[, pending]) -> new unsaved instance (for Lua
+ * paths). With pending, required fields may be left nil for before_save
+ * hooks to set: storing the instance checks them. */
 static int l_instance_new(lua_State *L) {
+  int how = lua_toboolean(L, 3) ? RML_DEFER_REQUIRED : 0;
   rml_checkmodel(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   lua_pushvalue(L, 1);
-  build_instance(L, 3, 2);
+  build_instance(L, 3, 2, how);
   return 1;
 }
 

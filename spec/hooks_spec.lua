@@ -285,6 +285,59 @@ describe("Hooks", function()
       assert.equal(1, stored.version)
     end)
 
+    -- API.md: before_save runs "before validation and storage", so it may
+    -- set a required field, the primary key included (a generated id).
+    it("may set required fields on create, upsert and create_many, before they are checked", function()
+      local n = 0
+      local Page = Model("Page", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        title = "string",
+        slug = Field.string { pattern = "^[a-z-]+$" },
+        before_save = function(p)
+          if p.id == nil then n = n + 1; p.id = "page-" .. n end
+          p.slug = p.slug or p.title:lower():gsub(" ", "-")
+        end,
+      })
+      local p = Page:create { title = "Hello World" }
+      assert.same({ id = "page-1", title = "Hello World", slug = "hello-world" }, Page:get("page-1"):to_table())
+      assert.is_true(p:is_persisted())
+      Page:upsert { id = "page-1", title = "Second Title" }
+      assert.equal("second-title", Page:get("page-1").slug)
+      local list = Page:create_many { { title = "A b" }, { title = "C", slug = "given" } }
+      assert.same({ "page-2", "page-3" }, ids(list))
+      assert.equal("a-b", Page:get("page-2").slug)
+      assert.equal("given", Page:get("page-3").slug)
+      -- The value a hook sets is checked like any other.
+      local err = expect("ValidationError", catch(Page.create, Page, { title = "Bad 1" }), "Page", "slug")
+      assert.equal("pattern", err.errors[1].code)
+      assert.equal(3, Page:count())
+    end)
+
+    it("leaves a required field it does not set to the check, which names every one", function()
+      local Page = Model("Page", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        title = "string",
+        slug = "string",
+        before_save = function() end,
+      })
+      for _, call in ipairs {
+        function() return Page:create {} end,
+        function() return Page:upsert { id = "1" } end,
+        function() return Page:create_many { { id = "2", title = "t", slug = "s" }, { title = "t" } } end,
+      } do
+        local err = expect("ValidationError", catch(call), "Page")
+        for _, e in ipairs(err.errors) do assert.equal("required", e.code, text(err)) end
+        assert.is_true(#err.errors >= 1)
+      end
+      local err = catch(Page.create, Page, {})
+      assert.equal(3, #err.errors)
+      assert.equal(0, Page:count())
+      -- Building an instance still checks at once (API.md §4).
+      expect("ValidationError", catch(Page, { id = "1" }), "Page", "title")
+    end)
+
     it("runs on save of a new instance", function()
       local u = User { id = "1", name = "Alice" }
       assert.equal(0, calls)

@@ -84,7 +84,8 @@ local function lua_class_functions(m)
       if type(spec) ~= "table" then
         errors.raise("ValidationError", ("%s:create_many item %d is not a table"):format(m.name, i))
       end
-      built[i] = core.instance(m.core, spec)
+      -- before_save hooks run before the required fields are checked.
+      built[i] = core.instance(m.core, spec, lifecycle.stores(m))
     end
     if lifecycle.stores(m) then return lifecycle.store_many(m, built, "create") end
     core.put_many(built, "create")
@@ -183,13 +184,13 @@ local function install_paths(m, funcs, fast, methods)
     local spec = arg(a, b)
     if type(spec) ~= "table" then return fast.create(spec) end -- raises as C does
     core.model_check(m.core)
-    return lifecycle.store(m, fast.new(spec), "create")
+    return lifecycle.store(m, core.instance(m.core, spec, true), "create")
   end or fast.create
   funcs.upsert = stores and function(a, b)
     local spec = arg(a, b)
     if type(spec) ~= "table" then return fast.upsert(spec) end
     core.model_check(m.core)
-    return lifecycle.store(m, fast.new(spec), "upsert")
+    return lifecycle.store(m, core.instance(m.core, spec, true), "upsert")
   end or fast.upsert
   funcs.get = (loads or filtered) and function(a, b)
     local key = arg(a, b)
