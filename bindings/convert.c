@@ -36,7 +36,9 @@ int rml_tofield(lua_State *L, int idx, const rm_schema *s, int field,
                 rm_value *out, rm_diag *d) {
   if (rm_field_type(s, field) == RM_T_JSON)
     return rml_tojson(L, idx, s, field, out, d);
-  *out = rml_tovalue(L, idx);
+  /* orm.null: a nil given on purpose, where a table cannot hold nil
+   * (q:update{email = orm.null} clears email). */
+  *out = rml_isnull(L, idx) ? rm_nil() : rml_tovalue(L, idx);
   return 0;
 }
 

@@ -490,6 +490,19 @@ describe("query operations", function()
       assert.same(before, snapshot(User))
     end)
 
+    it("clears a field given orm.null, with or without save hooks", function()
+      assert.equal(2, User:where { age = 30 }:update { email = orm.null, status = orm.null })
+      assert.is_nil(User:get("u1").email)
+      assert.is_nil(User:get("u5").status)
+      expect_rule(catch(function() return User:where { id = "u1" }:update { name = orm.null } end),
+        "name", "required")
+      User:before_save(function() end)
+      assert.equal(1, User:where { id = "u2" }:update { email = orm.null })
+      assert.is_nil(User:get("u2").email)
+      assert.equal("Bob", User:get("u2").name)
+      assert.equal(1, User:where { id = "u3" }:update { email = "a@x.io" }) -- u1's is free now
+    end)
+
     -- With save hooks the update runs in Lua, record by record: its
     -- values are still checked first, every rule at once, as without.
     it("validates the values the same way with save hooks, with or without a match", function()
