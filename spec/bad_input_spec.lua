@@ -288,6 +288,12 @@ describe("bad input", function()
       end)
     end)
 
+    it("rejects Field options that are not a table", function()
+      for _, bad in ipairs { 5, "max_length=5", true } do
+        expect("ConfigurationError", catch(Field.string, bad), "Field.string", type(bad))
+      end
+    end)
+
     it("stores nothing", function()
       pcall(Model, "Thing", { model_backend = backend, name = Field.string {} })
       assert.equal(1, backend:stats().records)

@@ -2,6 +2,8 @@
 -- records its options and a sequence number, because field order is the
 -- order of the Field calls. Options are checked by Model, which knows the
 -- model and field names to put in the error.
+local errors = require("restmachine_orm.errors")
+
 local Field = {}
 
 local FieldMeta = { __name = "restmachine_orm.Field" }
@@ -14,7 +16,8 @@ local sequence = 0
 
 local function declare(type_name, options)
   if options ~= nil and type(options) ~= "table" then
-    error(("Field.%s expects a table of options, got %s"):format(type_name, type(options)), 3)
+    errors.raise("ConfigurationError", ("Field.%s expects a table of options, got %s")
+      :format(type_name, type(options)), nil, 4)
   end
   sequence = sequence + 1
   local copy = {}
