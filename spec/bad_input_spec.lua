@@ -288,6 +288,21 @@ describe("bad input", function()
       end)
     end)
 
+    -- Thing with a string key and the field c declared by field().
+    local function thing_with(field)
+      return function()
+        return Model("Thing", { model_backend = backend, id = Field.string { primary_key = true }, c = field() })
+      end
+    end
+
+    it("rejects choices that are not a plain non-empty list", function()
+      local counted = setmetatable({}, { __len = function() return 5 end })
+      for _, choices in ipairs { {}, counted, setmetatable({ "a" }, {}), { "a", nil, "b" }, { "a", x = "b" } } do
+        local err = bad_declaration("c", thing_with(function() return Field.string { choices = choices } end))
+        assert.is_true(mentions(err, "choices"), text(err))
+      end
+    end)
+
     it("rejects Field options that are not a table", function()
       for _, bad in ipairs { 5, "max_length=5", true } do
         expect("ConfigurationError", catch(Field.string, bad), "Field.string", type(bad))

@@ -41,6 +41,19 @@ local function config_error(fmt, ...)
   errors.raise("ConfigurationError", fmt:format(...), nil, 5)
 end
 
+-- True for a plain, non-empty list: a table without a metatable whose keys
+-- are exactly 1..n. `#` and ipairs would let a __len, a hole or a stray key
+-- pass and then silently ignore part of the table.
+local function is_list(t)
+  if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
+  local n = 0
+  for _ in next, t do n = n + 1 end
+  for i = 1, n do
+    if rawget(t, i) == nil then return false end
+  end
+  return n > 0
+end
+
 local function check_option(model_name, field_name, key, value)
   local want = OPTIONS[key]
   if type(key) ~= "string" or not want then
@@ -92,8 +105,9 @@ local function describe_field(model_name, name, decl)
       model_name, name, desc.type)
   end
   if desc.default ~= nil or desc.auto_now or desc.auto_now_add then desc.optional = true end
-  if desc.choices ~= nil and #desc.choices == 0 then
-    config_error("%s.%s: choices must be a non-empty list", model_name, name)
+  if desc.choices ~= nil and not is_list(desc.choices) then
+    config_error("%s.%s: choices must be a non-empty list (keys 1 to n, no holes, no other "
+      .. "keys, no metatable)", model_name, name)
   end
   return desc
 end
