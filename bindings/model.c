@@ -572,24 +572,53 @@ static int l_put(lua_State *L) {
   return 1;
 }
 
-/* core.check_default(model, field index, value): raises
- * ConfigurationError when a default value breaks its field's rules, so a
- * bad declaration fails when it is made, not at the first instance. */
-static int l_check_default(lua_State *L) {
-  l_model *m = rml_checkmodel(L, 1);
-  int field = (int)luaL_checkinteger(L, 2);
+/* Checks a value declared for a field (a default or a choice), at stack
+ * index 3, against every rule of the field; raises ConfigurationError
+ * naming the model, the field and `what` when it breaks one, so that a
+ * bad declaration fails when it is made, not at the first instance. A
+ * json value is encoded into a buffer pushed above it. */
+static void check_declared(lua_State *L, const l_model *m, int field,
+                           const char *what) {
   rm_value v;
   rm_diag d;
-  luaL_argcheck(L, field >= 0 && field < rm_schema_nfields(m->schema), 2,
-                "no such field");
   rm_diag_init(&d);
-  lua_settop(L, 3);
   if (rml_tofield(L, 3, m->schema, field, &v, &d) == 0 &&
       rm_field_validate(m->schema, field, &v, &d) == 0)
-    return 0;
-  return rml_raise_kind(L, RM_E_CONFIG, "%s.%s: the default value is "
-                        "invalid: %s", rm_schema_name(m->schema),
-                        rm_field_name(m->schema, field), d.message);
+    return;
+  rml_raise_kind(L, RM_E_CONFIG, "%s.%s: %s is invalid: %s",
+                 rm_schema_name(m->schema), rm_field_name(m->schema, field),
+                 what, d.message);
+}
+
+/* The field index argument of the check functions. */
+static int field_arg(lua_State *L, const l_model *m) {
+  int field = (int)luaL_checkinteger(L, 2);
+  luaL_argcheck(L, field >= 0 && field < rm_schema_nfields(m->schema), 2,
+                "no such field");
+  return field;
+}
+
+/* core.check_default(model, field index, value): raises
+ * ConfigurationError when a default value breaks its field's rules. */
+static int l_check_default(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  int field = field_arg(L, m);
+  lua_settop(L, 3);
+  check_declared(L, m, field, "the default value");
+  return 0;
+}
+
+/* core.check_choice(model, field index, value, n): raises
+ * ConfigurationError when the n-th choice breaks its field's other rules
+ * (a length, a bound, a pattern, UTF-8): no value could take it. */
+static int l_check_choice(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  int field = field_arg(L, m);
+  char what[40];
+  snprintf(what, sizeof what, "choice #%lld", (long long)luaL_checkinteger(L, 4));
+  lua_settop(L, 3);
+  check_declared(L, m, field, what);
+  return 0;
 }
 
 /* Quotes a key value for messages. */
@@ -684,6 +713,7 @@ void rml_open_model(lua_State *L) {
                                  {"model_set_store", l_model_set_store},
                                  {"model_check", l_model_check},
                                  {"check_default", l_check_default},
+                                 {"check_choice", l_check_choice},
                                  {"class_functions", l_class_functions},
                                  {"instance", l_instance_new},
                                  {"save", l_save},

@@ -303,6 +303,22 @@ describe("bad input", function()
       end
     end)
 
+    it("rejects a choice that breaks the field's own rules", function()
+      for _, field in ipairs {
+        function() return Field.string { choices = { "ab", "abcdef" }, max_length = 2 } end,
+        function() return Field.string { choices = { "abc", "a" }, min_length = 2 } end,
+        function() return Field.string { choices = { "\255" } } end,
+        function() return Field.string { choices = { "A1", "b2" }, pattern = "^[A-Z]" } end,
+        function() return Field.string { choices = { 1 } } end,
+        function() return Field.integer { choices = { 1, 2.5 } } end,
+        function() return Field.integer { choices = { 0, 5 }, ge = 1 } end,
+        function() return Field.datetime { choices = { "yesterday" } } end,
+      } do
+        local err = bad_declaration("c", thing_with(field))
+        assert.is_true(mentions(err, "choice"), text(err))
+      end
+    end)
+
     it("rejects Field options that are not a table", function()
       for _, bad in ipairs { 5, "max_length=5", true } do
         expect("ConfigurationError", catch(Field.string, bad), "Field.string", type(bad))

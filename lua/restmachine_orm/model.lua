@@ -25,6 +25,19 @@ local function copy(t)
   return c
 end
 
+-- Every choice and default of a field must keep the field's other rules
+-- (checked by the C core, which raises ConfigurationError).
+local function check_values(model_core, fields)
+  for i, f in ipairs(fields) do
+    for n, choice in ipairs(f.choices or {}) do
+      core.check_choice(model_core, i - 1, choice, n)
+    end
+    if f.default ~= nil and type(f.default) ~= "function" then
+      core.check_default(model_core, i - 1, f.default)
+    end
+  end
+end
+
 -- Class functions written in Lua; `m` is the model's private state.
 local function lua_class_functions(m)
   local cls = m.class
@@ -233,12 +246,8 @@ function M.Model(name, spec)
   local ok, result = pcall(core.model_new, name, decl.fields, cls, methods)
   if not ok then error(result, 2) end
   m.core = result
-  for i, f in ipairs(decl.fields) do
-    if f.default ~= nil and type(f.default) ~= "function" then
-      ok, result = pcall(core.check_default, m.core, i - 1, f.default)
-      if not ok then error(result, 2) end
-    end
-  end
+  ok, result = pcall(check_values, m.core, decl.fields)
+  if not ok then error(result, 2) end
 
   local funcs = lua_class_functions(m)
   local fast = core.class_functions(m.core, cls, m.get_by_conditions)
