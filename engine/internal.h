@@ -104,6 +104,11 @@ struct rm_schema {
   rm_field fields[RM_MAX_FIELDS];
 };
 
+/* A number of field f (a value or a bound) as text for messages:
+ * datetimes as ISO-8601 (validate.c). */
+void rm_number_text(const rm_field *f, const rm_value *v, char *buf,
+                    size_t cap);
+
 
 /* ----------------------------------------------------- records and keys */
 

@@ -1,6 +1,7 @@
 /*
  * Schemas: a model's fields and their rules, built once at declaration.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,9 +222,91 @@ static void note_indexes(rm_schema *s) {
   for (i = 0; i < s->nunique; i++) s->unique_of[s->unique[i]] = i;
 }
 
-/* Checks the key and unique fields and records where they are. */
+/* One end of a field's range: the tighter of gt and ge (or of lt and
+ * le), and whether it excludes its own value. */
+typedef struct range_end {
+  const rm_value *v; /* NULL: no bound on this side */
+  int strict;
+} range_end;
+
+/* `sign` is 1 for the lower end (the larger bound is tighter) and -1 for
+ * the upper end; of two equal bounds the strict one is tighter. */
+static range_end tighter(const rm_value *strict, int has_strict,
+                         const rm_value *incl, int has_incl, int sign) {
+  range_end e;
+  e.v = has_incl ? incl : NULL;
+  e.strict = 0;
+  if (has_strict && (!has_incl || sign * rm_value_compare(strict, incl) >= 0)) {
+    e.v = strict;
+    e.strict = 1;
+  }
+  return e;
+}
+
+/* Whether no value of the type lies between the two ends. An integer
+ * range is made inclusive first (gt 5 is ge 6), so that gt 5 with lt 6
+ * is found empty too. */
+static int range_empty(rm_ftype type, range_end lo, range_end hi) {
+  int c;
+  if (type == RM_T_INTEGER) {
+    int64_t a = lo.v ? lo.v->u.i : INT64_MIN, b = hi.v ? hi.v->u.i : INT64_MAX;
+    if (lo.strict) {
+      if (a == INT64_MAX) return 1;
+      a++;
+    }
+    if (hi.strict) {
+      if (b == INT64_MIN) return 1;
+      b--;
+    }
+    return a > b;
+  }
+  if (lo.v == NULL || hi.v == NULL) return 0;
+  c = rm_value_compare(lo.v, hi.v);
+  return c > 0 || (c == 0 && (lo.strict || hi.strict));
+}
+
+/* The field's bounds as text for messages: "gt 5, le 5". */
+static void bounds_text(const rm_field *f, char *buf, size_t cap) {
+  static const char *const names[4] = {"gt", "ge", "lt", "le"};
+  static const unsigned bits[4] = {RM_BOUND_GT, RM_BOUND_GE, RM_BOUND_LT,
+                                   RM_BOUND_LE};
+  const rm_value *v[4];
+  size_t i, used = 0;
+  v[0] = &f->gt;
+  v[1] = &f->ge;
+  v[2] = &f->lt;
+  v[3] = &f->le;
+  buf[0] = '\0';
+  for (i = 0; i < 4 && used < cap; i++) {
+    char num[48];
+    if (!(f->bounds & bits[i])) continue;
+    rm_number_text(f, v[i], num, sizeof num);
+    used += (size_t)snprintf(buf + used, cap - used, "%s%s %s",
+                             used ? ", " : "", names[i], num);
+  }
+}
+
+/* A field whose bounds leave no value could never be given one: a
+ * declaration mistake (ge 10 with le 1). */
+static int check_range(const rm_schema *s, const rm_field *f, rm_diag *d) {
+  range_end lo = tighter(&f->gt, f->bounds & RM_BOUND_GT, &f->ge,
+                         f->bounds & RM_BOUND_GE, 1);
+  range_end hi = tighter(&f->lt, f->bounds & RM_BOUND_LT, &f->le,
+                         f->bounds & RM_BOUND_LE, -1);
+  char text[256];
+  if (!range_empty(f->type, lo, hi)) return 0;
+  bounds_text(f, text, sizeof text);
+  rm_diag_set(d, RM_E_CONFIG, "%s.%s: no %s value satisfies the bounds %s",
+              s->name, f->name, rm_ftype_name(f->type), text);
+  return -1;
+}
+
+/* Checks each field's range, then the key and unique fields, and records
+ * where they are. */
 int rm_schema_finish(rm_schema *s, rm_diag *d) {
   int i;
+  for (i = 0; i < s->nfields; i++)
+    if (check_range(s, &s->fields[i], d) < 0) return -1;
   for (i = 0; i < s->nfields; i++) {
     rm_field *f = &s->fields[i];
     if (!(f->flags & (RM_F_PRIMARY_KEY | RM_F_UNIQUE))) continue;

@@ -125,8 +125,8 @@ int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
   return type_error(s, f, v, d);
 }
 
-static void value_text(const rm_field *f, const rm_value *v, char *buf,
-                       size_t cap) {
+void rm_number_text(const rm_field *f, const rm_value *v, char *buf,
+                    size_t cap) {
   if (f->type == RM_T_DATETIME && v->tag == RM_V_FLOAT) {
     char iso[40];
     rm_datetime_format(v->u.f, iso);
@@ -144,8 +144,8 @@ static int check_bound(const rm_schema *s, const rm_field *f,
                        const char *code, const char *sym, int ok, rm_diag *d) {
   char lim[48], got[48];
   if (ok) return 0;
-  value_text(f, limit, lim, sizeof lim);
-  value_text(f, v, got, sizeof got);
+  rm_number_text(f, limit, lim, sizeof lim);
+  rm_number_text(f, v, got, sizeof got);
   rm_diag_field_error(d, f->name, code, "%s.%s: must be %s %s, got %s",
                       s->name, f->name, sym, lim, got);
   return 1;

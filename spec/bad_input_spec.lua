@@ -303,6 +303,32 @@ describe("bad input", function()
       end
     end)
 
+    it("rejects bounds that leave no valid value", function()
+      local empty = {
+        function() return Field.integer { ge = 10, le = 1 } end,
+        function() return Field.integer { gt = 5, lt = 5 } end,
+        function() return Field.integer { gt = 5, le = 5 } end,
+        function() return Field.integer { ge = 5, lt = 5 } end,
+        function() return Field.integer { gt = 5, lt = 6 } end,
+        function() return Field.integer { gt = math.maxinteger } end,
+        function() return Field.number { gt = 1.5, lt = 1.5 } end,
+        function() return Field.number { ge = 2, le = 1.5 } end,
+        function() return Field.datetime { ge = "2025-01-02T00:00:00Z", le = "2025-01-01T00:00:00Z" } end,
+      }
+      for _, field in ipairs(empty) do
+        local err = bad_declaration("c", thing_with(field))
+        assert.is_true(mentions(err, "bound"), text(err))
+      end
+      -- One value left is enough.
+      for _, field in ipairs {
+        function() return Field.integer { ge = 5, le = 5 } end,
+        function() return Field.integer { gt = 5, lt = 7, ge = 1, le = 10 } end,
+        function() return Field.number { gt = 5, lt = 6 } end,
+      } do
+        assert.is_table(thing_with(field)())
+      end
+    end)
+
     it("rejects a choice that breaks the field's own rules", function()
       for _, field in ipairs {
         function() return Field.string { choices = { "ab", "abcdef" }, max_length = 2 } end,

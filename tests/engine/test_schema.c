@@ -193,6 +193,48 @@ static void test_number_primary_key(void) {
   rm_schema_unref(s);
 }
 
+/* Whether rm_schema_finish accepts a model "M" with a key and a field f
+ * of type t with two bounds; a refusal must name M.f and the bounds. */
+static int range_accepted(rm_ftype t, const char *b1, rm_value v1,
+                          const char *b2, rm_value v2) {
+  rm_schema *s = rm_schema_new("M");
+  rm_diag d;
+  int rc = 0;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(s, "f", t, 0, &d);
+  rc |= rm_schema_set_bound(s, 1, b1, v1, &d);
+  rc |= rm_schema_set_bound(s, 1, b2, v2, &d);
+  if (rc == 0) rc = rm_schema_finish(s, &d);
+  if (rc < 0 && (d.kind != RM_E_CONFIG || strstr(d.message, "M.f") == NULL ||
+                 strstr(d.message, b1) == NULL))
+    rc = -2;
+  rm_schema_unref(s);
+  return rc;
+}
+
+static void test_empty_ranges(void) {
+  ok(range_accepted(RM_T_INTEGER, "ge", rm_int(10), "le", rm_int(1)) == -1,
+     "ge 10 with le 1 leaves no integer");
+  ok(range_accepted(RM_T_INTEGER, "gt", rm_int(5), "le", rm_int(5)) == -1,
+     "gt 5 with le 5 leaves no integer");
+  ok(range_accepted(RM_T_INTEGER, "gt", rm_int(5), "lt", rm_int(6)) == -1,
+     "gt 5 with lt 6 leaves no integer");
+  ok(range_accepted(RM_T_INTEGER, "gt", rm_int(INT64_MAX), "ge", rm_int(0)) == -1,
+     "gt INT64_MAX leaves no integer");
+  ok(range_accepted(RM_T_INTEGER, "ge", rm_int(5), "le", rm_int(5)) == 0,
+     "ge 5 with le 5 leaves 5");
+  ok(range_accepted(RM_T_INTEGER, "gt", rm_int(5), "lt", rm_int(7)) == 0,
+     "gt 5 with lt 7 leaves 6");
+  ok(range_accepted(RM_T_NUMBER, "gt", rm_int(5), "lt", rm_float(5.0)) == -1,
+     "gt 5 with lt 5.0 leaves no number");
+  ok(range_accepted(RM_T_NUMBER, "gt", rm_int(5), "lt", rm_int(6)) == 0,
+     "gt 5 with lt 6 leaves numbers");
+  ok(range_accepted(RM_T_DATETIME, "ge", S("2025-01-02"), "le",
+                    S("2025-01-01")) == -1,
+     "a datetime range ending before it starts is refused");
+}
+
 static void test_too_many_fields(void) {
   rm_schema *s = rm_schema_new("Wide");
   rm_diag d;
@@ -521,6 +563,7 @@ int main(void) {
   test_two_primary_keys();
   test_config_errors();
   test_number_primary_key();
+  test_empty_ranges();
   test_too_many_fields();
   test_key_always_required();
   test_empty_key();
