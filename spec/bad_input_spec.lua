@@ -329,6 +329,21 @@ describe("bad input", function()
       end
     end)
 
+    it("rejects a primary key declared optional or auto_now", function()
+      for _, key in ipairs {
+        function() return Field.string { primary_key = true, optional = true } end,
+        function() return Field.datetime { primary_key = true, auto_now = true } end,
+        function() return Field.datetime { primary_key = true, auto_now_add = true } end,
+      } do
+        local err = bad_declaration("id", function() return Model("Thing", { model_backend = backend, id = key() }) end)
+        assert.is_true(mentions(err, "primary key"), text(err))
+      end
+      -- A default may still give the key its value.
+      local T = Model("Thing", { model_backend = backend,
+                                 id = Field.string { primary_key = true, default = function() return "k" end } })
+      assert.equal("k", T:create({}).id)
+    end)
+
     it("rejects a choice that breaks the field's own rules", function()
       for _, field in ipairs {
         function() return Field.string { choices = { "ab", "abcdef" }, max_length = 2 } end,

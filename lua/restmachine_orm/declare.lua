@@ -76,6 +76,19 @@ local function check_option(model_name, field_name, key, value)
   end
 end
 
+-- A key is always required: declared optional, or given its value only
+-- when saved (auto_now, auto_now_add: after the instance is built and
+-- checked), it would be nil and every create would fail.
+local function check_key_options(model_name, name, options)
+  if not options.primary_key then return end
+  for _, key in ipairs { "optional", "auto_now", "auto_now_add" } do
+    if options[key] then
+      config_error("%s.%s: a primary key is always required; it cannot be %s",
+        model_name, name, key)
+    end
+  end
+end
+
 -- The description of one field that the C core reads.
 local function describe_field(model_name, name, decl)
   -- Conditions name fields as field__lookup: a name holding "__" (or a
@@ -104,6 +117,7 @@ local function describe_field(model_name, name, decl)
     config_error("%s.%s: auto_now and auto_now_add apply to datetime fields, not %s",
       model_name, name, desc.type)
   end
+  check_key_options(model_name, name, desc)
   if desc.default ~= nil or desc.auto_now or desc.auto_now_add then desc.optional = true end
   if desc.choices ~= nil and not is_list(desc.choices) then
     config_error("%s.%s: choices must be a non-empty list (keys 1 to n, no holes, no other "
