@@ -578,12 +578,11 @@ static int l_put(lua_State *L) {
  * bad declaration fails when it is made, not at the first instance. A
  * json value is encoded into a buffer pushed above it. */
 static void check_declared(lua_State *L, const l_model *m, int field,
-                           const char *what) {
-  rm_value v;
+                           const char *what, rm_value *v) {
   rm_diag d;
   rm_diag_init(&d);
-  if (rml_tofield(L, 3, m->schema, field, &v, &d) == 0 &&
-      rm_field_validate(m->schema, field, &v, &d) == 0)
+  if (rml_tofield(L, 3, m->schema, field, v, &d) == 0 &&
+      rm_field_validate(m->schema, field, v, &d) == 0)
     return;
   rml_raise_kind(L, RM_E_CONFIG, "%s.%s: %s is invalid: %s",
                  rm_schema_name(m->schema), rm_field_name(m->schema, field),
@@ -598,14 +597,27 @@ static int field_arg(lua_State *L, const l_model *m) {
   return field;
 }
 
-/* core.check_default(model, field index, value): raises
- * ConfigurationError when a default value breaks its field's rules. */
-static int l_check_default(lua_State *L) {
+/* core.set_default(model, field index, value) -> the value kept: raises
+ * ConfigurationError when a default value breaks its field's rules, else
+ * keeps it for new instances. A table (a json default) is kept as a copy
+ * built from its checked encoding, so that changing the caller's table
+ * later changes nothing. */
+static int l_set_default(lua_State *L) {
   l_model *m = rml_checkmodel(L, 1);
   int field = field_arg(L, m);
+  rm_value v;
   lua_settop(L, 3);
-  check_declared(L, m, field, "the default value");
-  return 0;
+  check_declared(L, m, field, "the default value", &v);
+  if (v.tag == RM_V_JSON && lua_type(L, 3) == LUA_TTABLE) {
+    rml_pushjson(L, (const unsigned char *)v.u.s.ptr); /* encoding above 3 */
+    lua_replace(L, 3);
+  }
+  lua_settop(L, 3);
+  lua_getiuservalue(L, 1, MODEL_DEFAULTS);
+  lua_pushvalue(L, 3);
+  lua_rawseti(L, -2, field + 1);
+  lua_settop(L, 3);
+  return 1;
 }
 
 /* core.check_choice(model, field index, value, n): raises
@@ -615,9 +627,10 @@ static int l_check_choice(lua_State *L) {
   l_model *m = rml_checkmodel(L, 1);
   int field = field_arg(L, m);
   char what[40];
+  rm_value v;
   snprintf(what, sizeof what, "choice #%lld", (long long)luaL_checkinteger(L, 4));
   lua_settop(L, 3);
-  check_declared(L, m, field, what);
+  check_declared(L, m, field, what, &v);
   return 0;
 }
 
@@ -712,7 +725,7 @@ void rml_open_model(lua_State *L) {
   static const luaL_Reg fns[] = {{"model_new", l_model_new},
                                  {"model_set_store", l_model_set_store},
                                  {"model_check", l_model_check},
-                                 {"check_default", l_check_default},
+                                 {"set_default", l_set_default},
                                  {"check_choice", l_check_choice},
                                  {"class_functions", l_class_functions},
                                  {"instance", l_instance_new},

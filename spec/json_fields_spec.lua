@@ -200,6 +200,32 @@ describe("json fields", function()
       assert.same({ "x", { "y" } }, M { id = "c" }.tags)
     end)
 
+    it("keeps its own copy of a table default: changing the caller's table later changes nothing", function()
+      local default = { "x", { "y" } }
+      local M = Model("M", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        tags = Field.json { default = default, max_length = 2 },
+      })
+      default[2][1] = "changed"
+      default[3] = "too many"
+      assert.same({ "x", { "y" } }, M { id = "a" }.tags)
+      assert.same({ "x", { "y" } }, M:field("tags").default)
+    end)
+
+    it("gives copies of a table default in fields() and field()", function()
+      local M = Model("M", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        tags = Field.json { default = { "x", { "y" } }, max_length = 2 },
+      })
+      M:field("tags").default[2][1] = "changed"
+      M:fields()[2].default[3] = "too many"
+      assert.same({ "x", { "y" } }, M:field("tags").default)
+      assert.same({ "x", { "y" } }, M:fields()[2].default)
+      assert.same({ "x", { "y" } }, M { id = "a" }.tags)
+    end)
+
     it("treats a required json field like any other", function()
       local M = Model("M", {
         model_backend = backend,

@@ -515,6 +515,19 @@ describe("Model", function()
       assert.equal(0, User:field("age").default)
     end)
 
+    it("gives copies of choices: changing them changes neither the model nor later reads", function()
+      local choices = { "a", "b" }
+      local T = Model("T", { model_backend = backend, id = Field.string { primary_key = true },
+                             c = Field.string { choices = choices } })
+      choices[3] = "z"
+      assert.same({ "a", "b" }, T:field("c").choices)
+      T:field("c").choices[1] = "z"
+      T:fields()[2].choices[2] = "z"
+      assert.same({ "a", "b" }, T:field("c").choices)
+      assert.same({ "a", "b" }, T:fields()[2].choices)
+      raises("ValidationError", T, { id = "1", c = "z" })
+    end)
+
     it("gives one field by name with field()", function()
       local f = User:field("age")
       assert.equal("age", f.name)

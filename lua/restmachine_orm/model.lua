@@ -19,21 +19,26 @@ local function check_backend(name, backend)
   return backend
 end
 
+-- A deep copy of a field description for introspection: its choices and
+-- a json default are tables the caller may change.
 local function copy(t)
   local c = {}
-  for k, v in pairs(t) do c[k] = v end
+  for k, v in pairs(t) do c[k] = type(v) == "table" and copy(v) or v end
   return c
 end
 
 -- Every choice and default of a field must keep the field's other rules
--- (checked by the C core, which raises ConfigurationError).
-local function check_values(model_core, fields)
+-- (checked by the C core, which raises ConfigurationError). Tables are
+-- kept as copies, so that changing the caller's tables later changes
+-- nothing.
+local function take_values(model_core, fields)
   for i, f in ipairs(fields) do
-    for n, choice in ipairs(f.choices or {}) do
-      core.check_choice(model_core, i - 1, choice, n)
+    if f.choices then
+      for n, choice in ipairs(f.choices) do core.check_choice(model_core, i - 1, choice, n) end
+      f.choices = table.move(f.choices, 1, #f.choices, 1, {})
     end
     if f.default ~= nil and type(f.default) ~= "function" then
-      core.check_default(model_core, i - 1, f.default)
+      f.default = core.set_default(model_core, i - 1, f.default)
     end
   end
 end
@@ -246,7 +251,7 @@ function M.Model(name, spec)
   local ok, result = pcall(core.model_new, name, decl.fields, cls, methods)
   if not ok then error(result, 2) end
   m.core = result
-  ok, result = pcall(check_values, m.core, decl.fields)
+  ok, result = pcall(take_values, m.core, decl.fields)
   if not ok then error(result, 2) end
 
   local funcs = lua_class_functions(m)
