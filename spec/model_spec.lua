@@ -515,6 +515,18 @@ describe("Model", function()
       assert.equal(0, User:field("age").default)
     end)
 
+    it("gives true or false for primary_key, unique, index and optional, set or not", function()
+      for _, f in ipairs(User:fields()) do
+        for _, flag in ipairs { "primary_key", "unique", "index", "optional" } do
+          assert.is_boolean(f[flag], f.name .. "." .. flag)
+          assert.equal(f[flag], User:field(f.name)[flag], f.name .. "." .. flag)
+        end
+      end
+      assert.is_false(User:field("nickname").optional)
+      assert.is_false(User:field("name").unique)
+      assert.is_false(User:field("id").optional)
+    end)
+
     it("gives copies of choices: changing them changes neither the model nor later reads", function()
       local choices = { "a", "b" }
       local T = Model("T", { model_backend = backend, id = Field.string { primary_key = true },

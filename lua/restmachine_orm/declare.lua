@@ -29,6 +29,9 @@ local OPTIONS = {
   pattern = "string", auto_now = "boolean", auto_now_add = "boolean",
 }
 
+-- The boolean options fields() and field() always show.
+local FLAGS = { "primary_key", "unique", "index", "optional" }
+
 -- Declared by API.md but delivered by later work; refused clearly rather
 -- than ignored.
 local NOT_YET = {
@@ -119,6 +122,8 @@ local function describe_field(model_name, name, decl)
   end
   check_key_options(model_name, name, desc)
   if desc.default ~= nil or desc.auto_now or desc.auto_now_add then desc.optional = true end
+  -- Introspection shows these flags as true or false, set or not.
+  for _, flag in ipairs(FLAGS) do desc[flag] = desc[flag] == true end
   if desc.choices ~= nil and not is_list(desc.choices) then
     config_error("%s.%s: choices must be a non-empty list (keys 1 to n, no holes, no other "
       .. "keys, no metatable)", model_name, name)
