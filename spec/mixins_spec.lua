@@ -632,6 +632,22 @@ describe("Mixins", function()
       }), "Item", "query_filters")
     end)
 
+    it("refuses a name that is both a field and an instance method, whoever declares them", function()
+      local method = function() return true end
+      local specs = {
+        { mixins = { orm.mixins.Expiration }, is_expired = Field.boolean { optional = true } },
+        { mixins = { orm.mixins.Expiration }, is_expired = "boolean" },
+        { mixins = { { is_expired = Field.boolean { optional = true } } }, is_expired = method },
+        { mixins = { { is_expired = method }, { is_expired = "boolean" } } },
+        { mixins = { { is_expired = "boolean" }, orm.mixins.Expiration } },
+      }
+      for _, spec in ipairs(specs) do
+        spec.model_backend = backend
+        spec.id = Field.string { primary_key = true }
+        expect("ConfigurationError", catch(Model, "Item", spec), "Item", "is_expired", "method")
+      end
+    end)
+
     it("refuses a mixin field named like a built-in method", function()
       expect("ConfigurationError", catch(Model, "Item", {
         model_backend = backend,

@@ -216,7 +216,10 @@ end
 
 local function merge_part(model_name, decl, part, label)
   merge_fields(model_name, decl, part, label)
-  for k, fn in pairs(part.methods) do decl.methods[k] = fn end
+  for k, fn in pairs(part.methods) do
+    decl.methods[k] = fn
+    decl.method_origin[k] = label
+  end
   for _, h in ipairs(declare.HOOKS) do
     for _, fn in ipairs(part.hooks[h] or {}) do decl.hooks[h][#decl.hooks[h] + 1] = fn end
   end
@@ -229,13 +232,24 @@ local function merge_part(model_name, decl, part, label)
   end
 end
 
+-- A name is a field or an instance method, not both: on instances one
+-- would hide the other.
+local function check_names(model_name, decl)
+  for _, f in ipairs(decl.fields) do
+    if decl.methods[f.name] then
+      config_error("%s.%s: declared as a field by %s and as an instance method by %s",
+        model_name, f.name, decl.origin[f.name], decl.method_origin[f.name])
+    end
+  end
+end
+
 --- Reads Model(name, spec): mixin parts first, in mixin order, then the
 --- model's own. Returns { fields, by_name, methods, hooks, extensions,
 --- query_filters, options }.
 function declare.read(model_name, spec)
   local own = read_part(model_name, spec, false)
-  local decl = { fields = {}, by_name = {}, origin = {}, methods = {}, hooks = {},
-                 extensions = {}, query_filters = {}, options = own.options }
+  local decl = { fields = {}, by_name = {}, origin = {}, methods = {}, method_origin = {},
+                 hooks = {}, extensions = {}, query_filters = {}, options = own.options }
   for _, h in ipairs(declare.HOOKS) do decl.hooks[h] = {} end
   local mixins = own.options.mixins
   if mixins ~= nil and type(mixins) ~= "table" then
@@ -250,6 +264,7 @@ function declare.read(model_name, spec)
     merge_part(model_name, decl, part, "mixin " .. (type(label) == "string" and label or ("#" .. i)))
   end
   merge_part(model_name, decl, own, "the model")
+  check_names(model_name, decl)
   return decl
 end
 
