@@ -737,6 +737,55 @@ describe("Extensions", function()
         extensions = { memory = function() end },
       }), "Item", "memory")
     end)
+
+    it("refuses, at declaration, an extension for another backend that is not a table", function()
+      for _, ext in ipairs({ { dynamodb = 5 }, { { serialize = function(d) return d end } } }) do
+        expect("ConfigurationError", catch(Model, "Item", {
+          id = Field.string { primary_key = true },
+          extensions = ext,
+        }), "Item", "extensions")
+      end
+    end)
+
+    -- Each function an extension may have, set to something else, by the
+    -- model or by a mixin, for the backend in use or another: refused when
+    -- the model is declared, naming the model, the key and who declared it.
+    for _, key in ipairs({ "configure_backend", "serialize", "deserialize", "validate", "modify_query" }) do
+      it("refuses a " .. key .. " that is not a function", function()
+        for _, name in ipairs({ "memory", "*", "dynamodb" }) do
+          for _, bad in ipairs({ 5, "f", {} }) do
+            local ext = { [name] = { [key] = bad } }
+            local err = catch(Model, "Item", {
+              id = Field.string { primary_key = true },
+              mixins = { { extensions = ext } },
+            })
+            expect("ConfigurationError", err, "Item", key, name, "mixin #1")
+            err = catch(Model, "Item", { id = Field.string { primary_key = true }, extensions = ext })
+            expect("ConfigurationError", err, "Item", key, name, "the model")
+          end
+        end
+      end)
+    end
+
+    it("refuses an unknown key in an extension", function()
+      local err = catch(Model, "Item", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        extensions = { memory = { serialise = function(d) return d end } },
+      })
+      expect("ConfigurationError", err, "Item", "serialise", "memory")
+    end)
+
+    it("keeps the extensions as declared: changing the tables later changes nothing", function()
+      local calls = {}
+      local ext = mock_extension(calls)
+      local spec = { memory = ext }
+      local Item = item_models { extensions = spec }
+      ext.serialize = 5
+      spec.memory = 5
+      Item:create { id = "1" }
+      assert.equal(1, count(calls, "serialize"))
+    end)
   end)
 
   describe("the Python extension scenario", function()

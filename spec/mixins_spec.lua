@@ -632,6 +632,17 @@ describe("Mixins", function()
       }), "Item", "query_filters")
     end)
 
+    it("refuses query_filters that are not a list of functions", function()
+      local f = function(q) return q end
+      for _, filters in ipairs({ 5, "f", f, { f, nil, f }, { f, x = f }, setmetatable({ f }, {}) }) do
+        expect("ConfigurationError", catch(Model, "Item", {
+          model_backend = backend,
+          mixins = { { query_filters = filters } },
+          id = Field.string { primary_key = true },
+        }), "Item", "query_filters", "mixin #1")
+      end
+    end)
+
     it("refuses a name that is both a field and an instance method, whoever declares them", function()
       local method = function() return true end
       local specs = {

@@ -44,8 +44,8 @@ local function config_error(fmt, ...)
   errors.raise("ConfigurationError", fmt:format(...), nil, 5)
 end
 
--- True for a plain, non-empty list: a table without a metatable whose keys
--- are exactly 1..n. `#` and ipairs would let a __len, a hole or a stray key
+-- True for a plain list: a table without a metatable whose keys are
+-- exactly 1..n. `#` and ipairs would let a __len, a hole or a stray key
 -- pass and then silently ignore part of the table.
 local function is_list(t)
   if type(t) ~= "table" or getmetatable(t) ~= nil then return false end
@@ -54,7 +54,12 @@ local function is_list(t)
   for i = 1, n do
     if rawget(t, i) == nil then return false end
   end
-  return n > 0
+  return true
+end
+
+-- Functions, and tables with a __call metamethod, can be called.
+local function is_callable(v)
+  return type(v) == "function" or (type(v) == "table" and (getmetatable(v) or {}).__call ~= nil)
 end
 
 local function check_option(model_name, field_name, key, value)
@@ -124,7 +129,7 @@ local function describe_field(model_name, name, decl)
   if desc.default ~= nil or desc.auto_now or desc.auto_now_add then desc.optional = true end
   -- Introspection shows these flags as true or false, set or not.
   for _, flag in ipairs(FLAGS) do desc[flag] = desc[flag] == true end
-  if desc.choices ~= nil and not is_list(desc.choices) then
+  if desc.choices ~= nil and not (is_list(desc.choices) and desc.choices[1] ~= nil) then
     config_error("%s.%s: choices must be a non-empty list (keys 1 to n, no holes, no other "
       .. "keys, no metatable)", model_name, name)
   end
@@ -133,19 +138,82 @@ end
 
 -- A hook option: a function or a list of functions.
 local function hook_list(model_name, key, value)
-  local callable = type(value) == "table" and (getmetatable(value) or {}).__call
-  local list = (type(value) == "table" and not callable) and value or { value }
+  local list = (type(value) == "table" and not is_callable(value)) and value or { value }
   for i, fn in ipairs(list) do
-    if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    if not is_callable(fn) then
       config_error("%s: %s hook #%d is a %s, not a function", model_name, key, i, type(fn))
     end
   end
   return list
 end
 
--- One part of a declaration (the model's spec or one mixin): its fields
--- in order, methods, hooks, extensions, query filters and options.
-local function read_part(model_name, spec, is_mixin)
+-- A mixin's query_filters: a list of functions query -> query, copied.
+local function filter_list(model_name, value, who)
+  local function refuse()
+    config_error("%s: query_filters of %s must be a list of functions (query -> query)",
+      model_name, who)
+  end
+  if not is_list(value) then refuse() end
+  for _, f in ipairs(value) do
+    if not is_callable(f) then refuse() end
+  end
+  return table.move(value, 1, #value, 1, {})
+end
+
+-- The functions an extension may have (API.md section 8).
+local EXTENSION_KEYS = { "configure_backend", "serialize", "deserialize", "validate",
+                         "modify_query" }
+local IS_EXTENSION_KEY = {}
+for _, k in ipairs(EXTENSION_KEYS) do IS_EXTENSION_KEY[k] = true end
+
+-- One backend's extension: only known keys, each a function. Copied, so
+-- that what was checked is what runs. The functions are read with
+-- ordinary indexing: an extension object may inherit them (__index).
+local function extension(model_name, ext, backend, who)
+  local where = ("extensions[%q]"):format(backend)
+  if type(ext) ~= "table" then
+    config_error("%s: %s of %s must be a table, got %s", model_name, where, who, type(ext))
+  end
+  for key in next, ext do
+    if not IS_EXTENSION_KEY[key] then
+      config_error("%s: %s of %s has an unknown key '%s' (an extension has %s)", model_name,
+        where, who, tostring(key), table.concat(EXTENSION_KEYS, ", "))
+    end
+  end
+  local copy = {}
+  for _, key in ipairs(EXTENSION_KEYS) do
+    local fn = ext[key]
+    if fn ~= nil and not is_callable(fn) then
+      config_error("%s: %s.%s of %s must be a function, got %s", model_name, where, key, who,
+        type(fn))
+    end
+    copy[key] = fn
+  end
+  return copy
+end
+
+-- extensions = { [backend name or "*"] = extension }, checked for every
+-- backend, not only the one in use, and copied.
+local function extension_map(model_name, value, who)
+  if type(value) ~= "table" then
+    config_error("%s: extensions of %s must be a table keyed by backend name", model_name, who)
+  end
+  local map = {}
+  for backend, ext in next, value do
+    if type(backend) ~= "string" then
+      config_error("%s: extensions of %s must be keyed by backend name (or \"*\"), got %s",
+        model_name, who, tostring(backend))
+    end
+    map[backend] = extension(model_name, ext, backend, who)
+  end
+  return map
+end
+
+-- One part of a declaration (the model's spec, or the mixin labelled
+-- mixin_label): its fields in order, methods, hooks, extensions, query
+-- filters and options.
+local function read_part(model_name, spec, mixin_label)
+  local is_mixin, who = mixin_label ~= nil, mixin_label or "the model"
   local part = { declared = {}, shorthand = {}, methods = {}, hooks = {}, options = {} }
   for key, value in pairs(spec) do
     if type(key) ~= "string" then
@@ -159,12 +227,9 @@ local function read_part(model_name, spec, is_mixin)
     elseif IS_HOOK[key] then
       part.hooks[key] = hook_list(model_name, key, value)
     elseif key == "extensions" then
-      if type(value) ~= "table" then
-        config_error("%s: extensions must be a table keyed by backend name", model_name)
-      end
-      part.extensions = value
+      part.extensions = extension_map(model_name, value, who)
     elseif key == "query_filters" and is_mixin then
-      part.query_filters = value
+      part.query_filters = filter_list(model_name, value, who)
     elseif Field.is_field(value) then
       part.declared[#part.declared + 1] = { name = key, decl = value }
     elseif type(value) == "string" then
@@ -225,9 +290,6 @@ local function merge_part(model_name, decl, part, label)
   end
   if part.extensions then decl.extensions[#decl.extensions + 1] = part.extensions end
   for _, f in ipairs(part.query_filters or {}) do
-    if type(f) ~= "function" then
-      config_error("%s: query_filters of %s must be functions (query -> query)", model_name, label)
-    end
     decl.query_filters[#decl.query_filters + 1] = f
   end
 end
@@ -247,7 +309,7 @@ end
 --- model's own. Returns { fields, by_name, methods, hooks, extensions,
 --- query_filters, options }.
 function declare.read(model_name, spec)
-  local own = read_part(model_name, spec, false)
+  local own = read_part(model_name, spec, nil)
   local decl = { fields = {}, by_name = {}, origin = {}, methods = {}, method_origin = {},
                  hooks = {}, extensions = {}, query_filters = {}, options = own.options }
   for _, h in ipairs(declare.HOOKS) do decl.hooks[h] = {} end
@@ -259,9 +321,9 @@ function declare.read(model_name, spec)
     if type(mixin) ~= "table" or Field.is_field(mixin) then
       config_error("%s: mixin #%d is a %s, not a table", model_name, i, type(mixin))
     end
-    local part = read_part(model_name, mixin, true)
-    local label = (getmetatable(mixin) or {}).__name
-    merge_part(model_name, decl, part, "mixin " .. (type(label) == "string" and label or ("#" .. i)))
+    local name = (getmetatable(mixin) or {}).__name
+    local label = "mixin " .. (type(name) == "string" and name or ("#" .. i))
+    merge_part(model_name, decl, read_part(model_name, mixin, label), label)
   end
   merge_part(model_name, decl, own, "the model")
   check_names(model_name, decl)

@@ -29,20 +29,14 @@ end
 lifecycle.run_hooks = run_hooks
 
 --- The extension tables that apply on a backend: "*" and the backend's
---- name, for each mixin in order, then the model's own.
+--- name, for each mixin in order, then the model's own (their shape was
+--- checked at declaration, declare.lua).
 function lifecycle.extensions_for(m, backend)
   local list = {}
   if backend == nil then return list end
   for _, ext in ipairs(m.extensions) do
     for _, key in ipairs({ "*", backend.backend_name }) do
-      local e = ext[key]
-      if e ~= nil then
-        if type(e) ~= "table" then
-          errors.raise("ConfigurationError", ("%s: extensions[%q] must be a table, got %s")
-            :format(m.name, key, type(e)), nil, 4)
-        end
-        list[#list + 1] = e
-      end
+      if ext[key] then list[#list + 1] = ext[key] end
     end
   end
   return list
