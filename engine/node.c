@@ -26,6 +26,104 @@ int rm_op_parse(const char *name, size_t len) {
 
 const char *rm_op_name(rm_op op) { return op_names[op]; }
 
+/* -------------------------------------------------------------- hashing */
+
+uint64_t rm_hash_bytes(const void *p, size_t len, uint64_t h) {
+  const unsigned char *b = p;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= b[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+#define FNV_BASIS 14695981039346656037ULL
+
+static uint64_t hash_value(const rm_value *v, uint64_t h) {
+  unsigned char tag = (unsigned char)v->tag;
+  h = rm_hash_bytes(&tag, 1, h);
+  if (v->tag == RM_V_STR || v->tag == RM_V_JSON) {
+    h = rm_hash_bytes(&v->u.s.len, sizeof v->u.s.len, h);
+    return rm_hash_bytes(v->u.s.ptr, v->u.s.len, h);
+  }
+  if (v->tag == RM_V_INT || v->tag == RM_V_FLOAT)
+    return rm_hash_bytes(&v->u, 8, h);
+  return h;
+}
+
+/* MurmurHash3's 64-bit finalizer: a bijection that spreads every bit of
+ * x over the whole word, so that the terms of a sum (below) stay apart
+ * where raw FNV hashes, which differ in few bits, could cancel out. */
+static uint64_t mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+static uint64_t head_hash(rm_nkind kind, int field, rm_op op) {
+  int head[3];
+  head[0] = (int)kind;
+  head[1] = field;
+  head[2] = (int)op;
+  return rm_hash_bytes(head, sizeof head, FNV_BASIS);
+}
+
+/* TRUE and conditions hash their kind, field, lookup and values (an `in`
+ * list is sorted and distinct by then, so its order does not count). */
+static void leaf_form(rm_node *n) {
+  uint64_t h = head_hash(n->kind, n->field, n->op);
+  size_t i;
+  for (i = 0; i < n->nvals; i++) h = hash_value(&n->vals[i], h);
+  n->form.kind = n->kind;
+  n->form.hash = h;
+}
+
+static void not_form(rm_node *n) {
+  uint64_t h = head_hash(RM_N_NOT, 0, RM_OP_EQ);
+  n->form.kind = RM_N_NOT;
+  n->form.hash = rm_hash_bytes(&n->a->form.hash, sizeof n->a->form.hash, h);
+}
+
+/* Adds child c to the multiset f of an AND or OR: the terms of a child of
+ * the same kind, nothing for TRUE under AND, else c itself. */
+static void add_terms(rm_nform *f, const rm_node *c) {
+  if (c->form.kind == f->kind) {
+    f->terms += c->form.terms;
+    f->sum += c->form.sum;
+  } else if (f->kind == RM_N_OR || c->form.kind != RM_N_TRUE) {
+    f->terms++;
+    f->sum += mix(c->form.hash);
+  }
+}
+
+/* An AND or OR: the sum commutes, so the order of the terms and the way
+ * they nest do not change the hash; their kind and count do. */
+static void join_form(rm_node *n) {
+  rm_nform *f = &n->form;
+  f->kind = n->kind;
+  add_terms(f, n->a);
+  add_terms(f, n->b);
+  if (f->terms <= 1) { /* an AND of TRUE and at most one other term */
+    *f = (n->a->form.kind == RM_N_TRUE ? n->b : n->a)->form;
+    return;
+  }
+  f->hash = mix(f->sum + rm_hash_bytes(&f->terms, sizeof f->terms,
+                                       head_hash(n->kind, 0, RM_OP_EQ)));
+}
+
+/* O(1): the form was worked out when n was built. NULL (no conditions)
+ * hashes as TRUE. */
+uint64_t rm_node_hash(const rm_node *n, uint64_t h) {
+  uint64_t x = n != NULL ? n->form.hash : head_hash(RM_N_TRUE, 0, RM_OP_EQ);
+  return rm_hash_bytes(&x, sizeof x, h);
+}
+
+/* --------------------------------------------------------- building */
+
 static rm_node *alloc_node(rm_nkind kind, size_t extra, rm_diag *d) {
   rm_node *n = rm_xalloc(sizeof *n + extra);
   if (n == NULL) {
@@ -39,7 +137,11 @@ static rm_node *alloc_node(rm_nkind kind, size_t extra, rm_diag *d) {
   return n;
 }
 
-rm_node *rm_node_true(rm_diag *d) { return alloc_node(RM_N_TRUE, 0, d); }
+rm_node *rm_node_true(rm_diag *d) {
+  rm_node *n = alloc_node(RM_N_TRUE, 0, d);
+  if (n != NULL) leaf_form(n);
+  return n;
+}
 
 void rm_node_ref(rm_node *n) { n->refs++; }
 
@@ -171,6 +273,7 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
       node->vals[i].u.s.ptr = p;
       p += tmp[i].u.s.len;
     }
+    leaf_form(node);
   }
   if (tmp != local) rm_xfree(tmp);
   return node;
@@ -190,6 +293,8 @@ static rm_node *combine(rm_nkind kind, rm_node *a, rm_node *b, rm_diag *d) {
   n->size = 1 + a->size + (b ? b->size : 0);
   rm_node_ref(a);
   if (b) rm_node_ref(b);
+  if (kind == RM_N_NOT) not_form(n);
+  else join_form(n);
   return n;
 }
 
@@ -270,42 +375,6 @@ static int cond_holds(const rm_node *n, const rm_value *v) {
     case RM_OP_LTE: return c <= 0;
     default: return 0;
   }
-}
-
-uint64_t rm_hash_bytes(const void *p, size_t len, uint64_t h) {
-  const unsigned char *b = p;
-  size_t i;
-  for (i = 0; i < len; i++) {
-    h ^= b[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-static uint64_t hash_value(const rm_value *v, uint64_t h) {
-  unsigned char tag = (unsigned char)v->tag;
-  h = rm_hash_bytes(&tag, 1, h);
-  if (v->tag == RM_V_STR || v->tag == RM_V_JSON) {
-    h = rm_hash_bytes(&v->u.s.len, sizeof v->u.s.len, h);
-    return rm_hash_bytes(v->u.s.ptr, v->u.s.len, h);
-  }
-  if (v->tag == RM_V_INT || v->tag == RM_V_FLOAT)
-    return rm_hash_bytes(&v->u, 8, h);
-  return h;
-}
-
-uint64_t rm_node_hash(const rm_node *n, uint64_t h) {
-  for (; n != NULL; n = n->a) {
-    int head[3];
-    size_t i;
-    head[0] = (int)n->kind;
-    head[1] = n->field;
-    head[2] = (int)n->op;
-    h = rm_hash_bytes(head, sizeof head, h);
-    for (i = 0; i < n->nvals; i++) h = hash_value(&n->vals[i], h);
-    if (n->b) h = rm_node_hash(n->b, h);
-  }
-  return h;
 }
 
 /* Iterates down `a` carrying a negation flag; recurses only into the

@@ -8,6 +8,19 @@
 
 typedef enum rm_nkind { RM_N_TRUE, RM_N_AND, RM_N_OR, RM_N_NOT, RM_N_COND } rm_nkind;
 
+/* The tree as query fingerprints see it (node.c): the terms of nested
+ * ANDs (ORs) gathered into one multiset, whose hash is the sum of the
+ * terms' mixed hashes, so that neither the order nor the nesting of the
+ * terms matters; TRUE left out of ANDs, and an AND left with one term
+ * standing for that term. Worked out when a node is built, from its
+ * children's forms, so that hashing never walks the tree. */
+typedef struct rm_nform {
+  rm_nkind kind;    /* the kind of the normalised tree */
+  size_t terms;     /* AND, OR: how many terms the multiset holds */
+  uint64_t sum;     /* AND, OR: the sum of their mixed hashes */
+  uint64_t hash;    /* the normalised tree's hash */
+} rm_nform;
+
 /* Trees may be very deep (a chain of 100,000 ORs built in a loop), so
  * every walk iterates along `a` and recurses only into `b`, which the
  * combinators keep the smaller subtree: recursion depth stays below
@@ -17,6 +30,7 @@ struct rm_node {
   rm_nkind kind;
   size_t size;      /* nodes in this subtree */
   rm_node *a, *b;   /* children of AND, OR (a, b) and NOT (a) */
+  rm_nform form;
   int field;        /* RM_N_COND */
   rm_op op;
   size_t nvals;

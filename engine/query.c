@@ -348,17 +348,19 @@ void rm_query_position(const rm_table *t, const rm_query *q,
     rm_record_get(t->schema, r->data, q->order.field[i], &out->vals[i]);
 }
 
-/* FNV-1a over the model name, the condition tree and the order terms. */
+/* FNV-1a over the model name, the condition tree's hash (which ignores
+ * the order and nesting of ANDed or ORed terms; no conditions count as
+ * TRUE) and the order terms, whose order does count. Offset, limit and
+ * select are left out: pages of one walk may differ in them. */
 uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q) {
   uint64_t h = rm_hash_bytes(t->schema->name, strlen(t->schema->name),
                              14695981039346656037ULL);
   int i;
-  const rm_node *id = q->identity_set ? q->identity : q->where;
-  if (id != NULL) h = rm_node_hash(id, h);
+  h = rm_node_hash(q->identity_set ? q->identity : q->where, h);
   for (i = 0; i < q->order.nterms; i++) {
     int term[2];
     term[0] = q->order.field[i];
-    term[1] = q->order.desc[i];
+    term[1] = q->order.desc[i] != 0;
     h = rm_hash_bytes(term, sizeof term, h);
   }
   return h;

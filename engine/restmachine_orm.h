@@ -296,7 +296,11 @@ void rm_node_unref(rm_node *n);
 
 int rm_node_matches(const rm_node *n, const rm_schema *s,
                     const unsigned char *data);
-/* A hash of the tree's structure and values (for query fingerprints). */
+/* A hash of the tree's conditions and values (for query fingerprints),
+ * continuing from h. ANDed terms hash alike in any order and nesting
+ * (a AND (b AND c) as (c AND a) AND b), ORed terms too; TRUE ANDed with
+ * a tree hashes as the tree; NULL (no conditions) hashes as TRUE. O(1):
+ * worked out when the tree is built. */
 uint64_t rm_node_hash(const rm_node *n, uint64_t h);
 
 typedef struct rm_order {
@@ -366,8 +370,9 @@ void rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out);
 /* The position of record r in q's order (strings point into r). */
 void rm_query_position(const rm_table *t, const rm_query *q,
                        const rm_record *r, rm_position *out);
-/* A number identifying q's conditions and order on t's model: cursors
- * carry it, so that one made by another query is refused. */
+/* A number identifying q's conditions (rm_node_hash) and order on t's
+ * model: cursors carry it, so that one made by another query is refused.
+ * Offset, limit and select do not count. */
 uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q);
 
 /* --------------------------------------------------------------- cursors */

@@ -415,6 +415,112 @@ for _, variant in ipairs({ "without indexes", "with indexes" }) do
       end
     end)
 
+    -- Cursors identify a query by what it means: the order in which its
+    -- conditions were given, and how where, and_ and Q nest them, do not
+    -- count (issue: a cursor refused by the same query written another way).
+    describe("the same query written another way", function()
+      -- Walks in pages of `size`, building the query anew for each page
+      -- with the next of the builders, round and round; returns the ids.
+      local function walk_alternating(builders, size)
+        local out, cursor, k = {}, nil, 0
+        repeat
+          local page
+          k = k % #builders + 1
+          page, cursor = builders[k]():limit(size):cursor(cursor):paginate()
+          for _, r in ipairs(page) do out[#out + 1] = r.id end
+          assert.is_true(#out <= 23, "the walk repeats records")
+        until cursor == nil
+        return out
+      end
+
+      local function keys_in_pairs_order(t)
+        local out = {}
+        for k in pairs(t) do out[#out + 1] = k end
+        return table.concat(out, ",")
+      end
+
+      -- The same conditions in a table whose pairs() order differs from
+      -- that of conds: the keys inserted in another order, around filler
+      -- keys that are set and then removed.
+      local function reordered(conds)
+        local keys = {}
+        for k in pairs(conds) do keys[#keys + 1] = k end
+        for attempt = 1, 64 do
+          local t = {}
+          for i = 1, attempt do t["filler" .. i] = true end
+          for i = 1, #keys do
+            local k = keys[(i + attempt) % #keys + 1]
+            t[k] = conds[k]
+          end
+          for i = 1, attempt do t["filler" .. i] = nil end
+          if keys_in_pairs_order(t) ~= keys_in_pairs_order(conds) then return t end
+        end
+        error("no table with another pairs() order was found")
+      end
+
+      it("accepts a cursor when and_ gives the conditions in another order", function()
+        local want = ids(Item:where { grp = "a", score__gte = 1 }:order_by("name"):all())
+        assert.is_true(#want > 4)
+        local builders = {
+          function() return Item:where { grp = "a" }:and_ { score__gte = 1 }:order_by("name") end,
+          function() return Item:where { score__gte = 1 }:and_ { grp = "a" }:order_by("name") end,
+          function() return Item:where { grp = "a", score__gte = 1 }:order_by("name") end,
+          function() return Item:where(Q { score__gte = 1 } & Q { grp = "a" }):order_by("name") end,
+          function() return Item:where():and_ { score__gte = 1 }:and_ { grp = "a" }:order_by("name") end,
+        }
+        for size = 1, 3 do
+          assert.same(want, walk_alternating(builders, size))
+        end
+      end)
+
+      it("accepts the cursor of the issue: where{a}:and_{b} then where{b}:and_{a}", function()
+        local _, c = Item:where { grp = "a" }:and_ { name = "n1" }:limit(1):paginate()
+        assert.is_string(c)
+        local page = Item:where { name = "n1" }:and_ { grp = "a" }:limit(1):cursor(c):paginate()
+        assert.equal(1, #page)
+        page = Item:where { name = "n1", grp = "a" }:limit(1):cursor(c):paginate()
+        assert.equal(1, #page)
+      end)
+
+      it("accepts a cursor from a condition table with the same keys in another pairs() order", function()
+        local conds = { grp = "a", score__gte = 1, name__ne = "n3", note__isnull = true }
+        local other = reordered(conds)
+        local want = ids(Item:where(conds):all())
+        assert.is_true(#want > 2)
+        local builders = {
+          function() return Item:where(conds) end,
+          function() return Item:where(other) end,
+        }
+        assert.same(want, walk_alternating(builders, 1))
+        assert.same(want, walk_alternating(builders, 2))
+      end)
+
+      it("accepts a cursor when or_ gives the groups in another order", function()
+        local want = ids(Item:where { grp = "a" }:or_ { score__lt = 1 }:order_by("-score"):all())
+        local builders = {
+          function() return Item:where { grp = "a" }:or_ { score__lt = 1 }:order_by("-score") end,
+          function() return Item:where { score__lt = 1 }:or_ { grp = "a" }:order_by("-score") end,
+          function() return Item:where(Q { score__lt = 1 } | Q { grp = "a" }):order_by("-score") end,
+        }
+        assert.same(want, walk_alternating(builders, 2))
+      end)
+
+      it("still refuses a cursor from a query that means something else", function()
+        local _, c = Item:where { grp = "a" }:and_ { score__gte = 1 }:limit(1):paginate()
+        for _, q in ipairs({
+          Item:where { grp = "a" }:or_ { score__gte = 1 },
+          Item:where { grp = "a" }:not_ { score__gte = 1 },
+          Item:where { grp = "a" }:and_ { score__gte = 2 },
+          Item:where { grp = "a" }:and_ { score__gt = 1 },
+          Item:where { grp = "a" },
+          Item:where { grp = "a", score__gte = 1 }:order_by("score"),
+        }) do
+          local err = catch(function() return q:cursor(c):paginate() end)
+          expect("ValidationError", err, "Item", "another query")
+        end
+      end)
+    end)
+
     describe("bad cursors", function()
       local function refused(q, cursor)
         local err = catch(function() return q:cursor(cursor):paginate() end)
