@@ -66,9 +66,13 @@ typedef struct l_instance {
   unsigned char inline_data[];
 } l_instance;
 
-/* A query condition tree. */
+/* A query condition tree and the schema of the model it was built for
+ * (one reference; NULL for TRUE, which fits every model). Queries are
+ * plain Lua tables, so core.run checks that a tree it is given belongs
+ * to the model run: field indexes and value types are that schema's. */
 typedef struct l_node {
   rm_node *node;
+  rm_schema *schema;
 } l_node;
 
 /* json.c */

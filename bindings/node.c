@@ -16,8 +16,15 @@ l_node *rml_checknode(lua_State *L, int idx) {
 static l_node *new_node(lua_State *L) {
   l_node *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->node = NULL;
+  u->schema = NULL;
   luaL_setmetatable(L, RM_NODE_MT);
   return u;
+}
+
+/* The tree in u belongs to model schema s (NULL: any model). */
+static void set_schema(l_node *u, rm_schema *s) {
+  if (s != NULL) rm_schema_ref(s);
+  u->schema = s;
 }
 
 static void set_node(lua_State *L, l_node *u, rm_node *n, const rm_diag *d) {
@@ -29,6 +36,8 @@ static int node_gc(lua_State *L) {
   l_node *u = luaL_checkudata(L, 1, RM_NODE_MT);
   rm_node_unref(u->node);
   u->node = NULL;
+  if (u->schema != NULL) rm_schema_unref(u->schema);
+  u->schema = NULL;
   return 0;
 }
 
@@ -145,6 +154,7 @@ static int l_node_conds(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   u = new_node(L);
+  set_schema(u, m->schema);
   rm_diag_init(&d);
   lua_pushnil(L);
   while (lua_next(L, 2) != 0) {
@@ -175,14 +185,26 @@ static int l_node_true(lua_State *L) {
   return 1;
 }
 
+/* The model two trees to be joined belong to; trees of two models do not
+ * mix (a query table changed by hand could try). */
+static rm_schema *joint_schema(lua_State *L, const l_node *a, const l_node *b) {
+  if (a->schema != NULL && b->schema != NULL && a->schema != b->schema)
+    rml_raise_kind(L, RM_E_CONFIG, "%s: its conditions cannot be combined "
+                   "with conditions of model %s", rm_schema_name(a->schema),
+                   rm_schema_name(b->schema));
+  return a->schema != NULL ? a->schema : b->schema;
+}
+
 /* A new node joining the nodes at 1 and 2 with `join` (and, or). */
 static int join_nodes(lua_State *L,
                       rm_node *(*join)(rm_node *, rm_node *, rm_diag *)) {
-  rm_node *a = rml_checknode(L, 1)->node, *b = rml_checknode(L, 2)->node;
+  l_node *a = rml_checknode(L, 1), *b = rml_checknode(L, 2);
+  rm_schema *s = joint_schema(L, a, b);
   l_node *u = new_node(L);
   rm_diag d;
   rm_diag_init(&d);
-  set_node(L, u, join(a, b, &d), &d);
+  set_schema(u, s);
+  set_node(L, u, join(a->node, b->node, &d), &d);
   return 1;
 }
 
@@ -190,11 +212,12 @@ static int l_node_and(lua_State *L) { return join_nodes(L, rm_node_and); }
 static int l_node_or(lua_State *L) { return join_nodes(L, rm_node_or); }
 
 static int l_node_not(lua_State *L) {
-  rm_node *a = rml_checknode(L, 1)->node;
+  l_node *a = rml_checknode(L, 1);
   l_node *u = new_node(L);
   rm_diag d;
   rm_diag_init(&d);
-  set_node(L, u, rm_node_not(a, &d), &d);
+  set_schema(u, a->schema);
+  set_node(L, u, rm_node_not(a->node, &d), &d);
   return 1;
 }
 

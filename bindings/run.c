@@ -4,6 +4,8 @@
  * for the records returned; also pages (keyset cursors), bulk deletes and
  * updates, and explains.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bindings.h"
@@ -14,43 +16,117 @@ static void *scratch(lua_State *L, size_t size) {
   return lua_newuserdatauv(L, size ? size : 1, 0);
 }
 
-static void read_order(lua_State *L, int q, rm_order *o) {
-  int i, n;
+/* ------------------------------------------------- reading query tables
+ *
+ * Query objects are plain Lua tables that anyone can change, and the
+ * engine trusts the field indexes and trees it is given: every value read
+ * from one is checked here, and a wrong one raises ConfigurationError
+ * naming the model (the query object was used wrongly; the builders that
+ * take user values raise ValidationError themselves). */
+
+static int bad_query(lua_State *L, const rm_schema *s, const char *fmt, ...) {
+  char what[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return rml_raise_kind(L, RM_E_CONFIG, "%s: invalid query (%s)",
+                        rm_schema_name(s), what);
+}
+
+/* The condition tree in field `key` of the query at q: nil or false for
+ * none, else a tree built for this model. The value stays on the stack,
+ * so that the tree lives while the query runs whatever finalizers do to
+ * the table: [-0, +1]. */
+static const rm_node *read_node(lua_State *L, int q, const rm_schema *s,
+                                const char *key) {
+  int type = lua_getfield(L, q, key);
+  l_node *u = luaL_testudata(L, -1, RM_NODE_MT);
+  if (type == LUA_TNIL || (type == LUA_TBOOLEAN && !lua_toboolean(L, -1)))
+    return NULL;
+  if (u == NULL)
+    bad_query(L, s, "%s is a %s, not a condition tree", key, luaL_typename(L, -1));
+  if (u->schema != NULL && u->schema != s)
+    bad_query(L, s, "its conditions were built for model %s",
+              rm_schema_name(u->schema));
+  return u->node;
+}
+
+/* Order term i of the flat list {field, desc, ...} at the top of the
+ * stack (core.order_terms): a field of the model that has an order, and
+ * a boolean. */
+static void read_term(lua_State *L, const rm_schema *s, int i, rm_order *o) {
+  lua_Integer f = -1;
+  lua_rawgeti(L, -1, 2 * i + 1);
+  lua_rawgeti(L, -2, 2 * i + 2);
+  if (lua_isinteger(L, -2)) f = lua_tointeger(L, -2);
+  if (f < 0 || f >= rm_schema_nfields(s) || rm_field_type(s, (int)f) == RM_T_JSON)
+    bad_query(L, s, "order term %d names no field to sort by", i + 1);
+  if (!lua_isboolean(L, -1))
+    bad_query(L, s, "order term %d has a %s for its direction, not a boolean",
+              i + 1, luaL_typename(L, -1));
+  o->field[i] = (int)f;
+  o->desc[i] = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+}
+
+static void read_order(lua_State *L, int q, const rm_schema *s, rm_order *o) {
+  int type = lua_getfield(L, q, "order");
+  size_t len;
   o->nterms = 0;
-  if (lua_getfield(L, q, "order") != LUA_TTABLE) {
+  if (type == LUA_TNIL) {
     lua_pop(L, 1);
     return;
   }
-  n = (int)lua_rawlen(L, -1) / 2;
-  for (i = 0; i < n && i < RM_MAX_ORDER; i++) {
-    lua_rawgeti(L, -1, 2 * i + 1);
-    lua_rawgeti(L, -2, 2 * i + 2);
-    o->field[i] = (int)lua_tointeger(L, -2);
-    o->desc[i] = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-  }
-  o->nterms = i;
+  if (type != LUA_TTABLE)
+    bad_query(L, s, "order is a %s, not a table", luaL_typename(L, -1));
+  len = (size_t)lua_rawlen(L, -1);
+  if (len % 2 != 0 || len / 2 > RM_MAX_ORDER)
+    bad_query(L, s, "order must hold a field and a direction per term, for "
+              "at most %d terms", RM_MAX_ORDER);
+  for (o->nterms = 0; o->nterms < (int)len / 2; o->nterms++)
+    read_term(L, s, o->nterms, o);
   lua_pop(L, 1);
 }
 
-/* The engine query described by the Lua query table at q. The condition
- * node stays referenced by the table, which the caller keeps. */
-static void read_query(lua_State *L, int q, rm_query *out) {
-  rm_query_init(out);
-  if (lua_getfield(L, q, "node") == LUA_TUSERDATA)
-    out->where = rml_checknode(L, -1)->node;
-  switch (lua_getfield(L, q, "identity")) {
-    case LUA_TUSERDATA: out->identity = rml_checknode(L, -1)->node; /* fall through */
-    case LUA_TBOOLEAN: out->identity_set = 1; break;
-    default: break;
+/* Field `key` of the query at q: nil for `none`, else a non-negative
+ * integer. */
+static int64_t read_count(lua_State *L, int q, const rm_schema *s,
+                          const char *key, int64_t none) {
+  int64_t n = none;
+  if (lua_getfield(L, q, key) != LUA_TNIL) {
+    n = lua_isinteger(L, -1) ? (int64_t)lua_tointeger(L, -1) : -1;
+    if (n < 0)
+      bad_query(L, s, "%s must be a non-negative integer, got %s", key,
+                luaL_typename(L, -1));
   }
-  lua_pop(L, 2);
-  read_order(L, q, &out->order);
-  lua_getfield(L, q, "offset_n");
-  out->offset = lua_tointeger(L, -1);
-  lua_getfield(L, q, "limit_n");
-  out->limit = lua_isnil(L, -1) ? -1 : lua_tointeger(L, -1);
-  lua_pop(L, 2);
+  lua_pop(L, 1);
+  return n;
+}
+
+/* The engine query described by the Lua query table at q, for the model
+ * of schema s. Leaves the two condition trees on the stack: [-0, +2]. */
+static void read_query(lua_State *L, int q, const rm_schema *s, rm_query *out) {
+  rm_query_init(out);
+  out->where = read_node(L, q, s, "node");
+  out->identity = read_node(L, q, s, "identity");
+  out->identity_set = !lua_isnil(L, -1);
+  read_order(L, q, s, &out->order);
+  out->offset = read_count(L, q, s, "offset_n", 0);
+  out->limit = read_count(L, q, s, "limit_n", -1);
+}
+
+/* The query's select mask, one byte per field of the model, pushed (or
+ * nil: every field): [-0, +1]. Returns its index, or 0. */
+static int read_mask(lua_State *L, int q, const rm_schema *s) {
+  switch (lua_getfield(L, q, "mask")) {
+    case LUA_TNIL: return 0;
+    case LUA_TSTRING:
+      if (lua_rawlen(L, -1) == (size_t)rm_schema_nfields(s)) return lua_gettop(L);
+      /* fall through */
+    default:
+      return bad_query(L, s, "mask is not a select mask of the model");
+  }
 }
 
 /* Decodes the query's cursor, if it has one, into pos (strings point into
@@ -60,9 +136,12 @@ static void read_cursor(lua_State *L, int q, const rm_table *t, rm_query *rq,
   size_t len;
   const char *text;
   rm_diag d;
-  if (lua_getfield(L, q, "cursor_text") != LUA_TSTRING) {
-    lua_pop(L, 1);
-    return;
+  switch (lua_getfield(L, q, "cursor_text")) {
+    case LUA_TNIL: lua_pop(L, 1); return;
+    case LUA_TSTRING: break;
+    default:
+      bad_query(L, rm_table_schema(t), "cursor_text is a %s, not a string",
+                luaL_typename(L, -1));
   }
   text = lua_tolstring(L, -1, &len);
   rm_diag_init(&d);
@@ -332,15 +411,15 @@ static int l_run(lua_State *L) {
   rm_position pos;
   rm_query rq;
   rm_table *t;
-  int mask_idx = 0;
-  rml_checkmodel(L, 1);
+  int mask_idx;
+  const rm_schema *s = rml_checkmodel(L, 1)->schema;
   luaL_checktype(L, 2, LUA_TTABLE);
   mode = (run_mode)luaL_checkoption(L, 3, NULL, modes);
   if (mode == RUN_UPDATE) luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
-  read_query(L, 2, &rq);
+  read_query(L, 2, s, &rq);
+  mask_idx = read_mask(L, 2, s);
   t = rml_model_table(L, 1);
-  if (lua_getfield(L, 2, "mask") == LUA_TSTRING) mask_idx = lua_gettop(L);
   read_cursor(L, 2, t, &rq, &pos);
   switch (mode) {
     case RUN_COUNT: lua_pushinteger(L, rm_query_count(t, &rq)); return 1;

@@ -542,6 +542,157 @@ describe("bad input", function()
     end)
   end)
 
+  -- Query objects are plain tables: the C core checks what it reads from
+  -- one, so that a field changed by hand gives ConfigurationError naming
+  -- the model, never a crash or a read outside the model's fields.
+  describe("a query object changed by hand", function()
+    local Other, Twin
+
+    before_each(function()
+      Other = Model("Other", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        a = Field.string { optional = true }, b = Field.string { optional = true },
+        c = Field.string { optional = true }, d = Field.string { optional = true },
+        f = Field.string { optional = true }, g = Field.string { optional = true },
+        e = Field.integer { optional = true },
+      })
+      Other:create { id = "o1", e = 5 }
+      -- The same fields as User, under another name.
+      Twin = Model("Twin", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        email = Field.string {},
+        name = Field.string {},
+        age = Field.integer { optional = true },
+        score = Field.number { optional = true },
+        is_active = Field.boolean { default = true },
+      })
+    end)
+
+    -- Every way of running a query; each must refuse the changed one.
+    local RUNS = {
+      all = function(q) return q:all() end,
+      first = function(q) return q:first() end,
+      last = function(q) return q:last() end,
+      count = function(q) return q:count() end,
+      exists = function(q) return q:exists() end,
+      get = function(q) return q:get() end,
+      paginate = function(q) return q:paginate() end,
+      each = function(q) for _ in q:each() do end end,
+      delete = function(q) return q:delete() end,
+      update = function(q) return q:update { name = "Changed" } end,
+      explain = function(q) return q:explain() end,
+    }
+
+    -- Runs q every way; each must raise ConfigurationError naming User
+    -- and the words given, and leave the store as it was.
+    local function refused(q, ...)
+      for what, run in pairs(RUNS) do
+        local err = catch(run, q)
+        -- each() computes with limit_n in Lua before the core reads it: a
+        -- limit that is no number fails there, with a Lua error.
+        local in_lua = what == "each" and q.limit_n ~= nil and type(q.limit_n) ~= "number"
+        if not in_lua then
+          assert.is_table(err, what .. ": " .. tostring(err))
+          assert.equal("ConfigurationError", err.name, what .. ": " .. tostring(err))
+          expect("ConfigurationError", err, "User", ...)
+        end
+      end
+      assert.equal(1, Other:count())
+      nothing_stored()
+    end
+
+    local function changed(key, value)
+      local q = User:where { age__gte = 0 }
+      q[key] = value
+      return q
+    end
+
+    it("refuses order terms naming a field the model does not have", function()
+      refused(changed("order", { 100000000, false }), "order")
+      refused(changed("order", { 999, true }), "order")
+      refused(changed("order", { 6, true }), "order")
+      refused(changed("order", { -1, true }), "order")
+      refused(changed("order", { math.mininteger, true }), "order")
+    end)
+
+    it("refuses order terms that are not a field index and a boolean", function()
+      refused(changed("order", { 1.5, true }), "order")
+      refused(changed("order", { "1", true }), "order")
+      refused(changed("order", { 1, "desc" }), "order", "string")
+      refused(changed("order", { 1, 0 }), "order", "number")
+      refused(changed("order", { 1 }), "order")
+      refused(changed("order", 5), "order", "number")
+      local many = {}
+      for i = 1, 9 do many[#many + 1] = 0; many[#many + 1] = i % 2 == 0 end
+      refused(changed("order", many), "order")
+    end)
+
+    it("still runs order terms as order_by makes them", function()
+      local q = changed("order", { 3, true })
+      User:create { id = "u2", email = "b@example.com", name = "B", age = 41 }
+      assert.same({ "u2", "seed" }, support.ids(q:all()))
+      User:get("u2"):delete()
+    end)
+
+    it("refuses the condition tree of another model", function()
+      local q = User:where()
+      q.groups = Other:where { e = 5 }.groups
+      refused(q, "Other")
+      q = User:where()
+      q.groups = Twin:where { name = "Seed" }.groups
+      refused(q, "Twin")
+      q = User:where()
+      q.groups = Other:where(orm.Q { e = 5 } | orm.Q { a = "x" }):not_ { b = "y" }.groups
+      refused(q, "Other")
+    end)
+
+    it("refuses a tree of another model joined with one of this model", function()
+      local q = User:where { name = "Seed" }
+      local groups = { q.groups[1], Other:where { e = 5 }.groups[1] }
+      q.groups = groups
+      refused(q, "Other")
+      q = User:where { name = "Seed" }
+      q.groups = { Other:where { e = 5 }.groups[1] }
+      local err = catch(q.and_, q, { name = "Seed" })
+      expect("ConfigurationError", err, "Other", "User")
+    end)
+
+    it("refuses a condition tree that is not one", function()
+      for _, bad in ipairs({ "x", 5, true, {}, io.stdout }) do
+        local q = User:where()
+        rawset(q, "node", bad)
+        local err = catch(q.all, q)
+        expect("ConfigurationError", err, "User", "node")
+        err = catch(q.count, q)
+        expect("ConfigurationError", err, "User", "node")
+      end
+      nothing_stored()
+    end)
+
+    it("refuses limits and offsets that are not non-negative integers", function()
+      for _, bad in ipairs({ -1, -3, 2.5, "3", true, {}, math.mininteger }) do
+        refused(changed("limit_n", bad), "limit")
+        refused(changed("offset_n", bad), "offset")
+      end
+    end)
+
+    it("refuses a select mask of another length or type", function()
+      refused(changed("mask", "\1"), "mask")
+      refused(changed("mask", ("\1"):rep(7)), "mask")
+      refused(changed("mask", 5), "mask")
+      refused(changed("mask", {}), "mask")
+    end)
+
+    it("refuses a cursor that is not a string, and an identity that is not a tree", function()
+      refused(changed("cursor_text", 5), "cursor")
+      refused(changed("cursor_text", {}), "cursor")
+      refused(changed("identity", true), "identity")
+      refused(changed("identity", Other:where { e = 5 }.groups[1].node), "Other")
+    end)
+  end)
+
   describe("model without a backend", function()
     local Loose
 
