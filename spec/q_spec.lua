@@ -292,6 +292,69 @@ describe("Q", function()
       assert.equal("count\t100\nall\t100\npage\t10\nnot\t1\ndone\n", out)
     end)
 
+    it("evaluates chains of 100,000 built from the right, and writes deep chains with tostring", function()
+      local out, ended = run_child([[
+        local orm = require("restmachine_orm")
+        local Q = orm.Q
+        local backend = orm.backends.InMemoryBackend()
+        local P = orm.Model("P", {
+          model_backend = backend,
+          id = orm.Field.string { primary_key = true },
+          n = orm.Field.integer {},
+        })
+        for i = 1, 100 do P:create { id = "p" .. i, n = i } end
+        local function try(label, fn)
+          local ok, res = pcall(fn)
+          print(label, ok and tostring(res) or ("error: " .. tostring(res)))
+        end
+        local N = 100000
+        local right, left = Q { n = 0 }, Q { n = 0 }
+        for i = 1, N do right = Q { n = i } | right end
+        for i = 1, N do left = left | Q { n = i } end
+        try("count", function() return P:where(right):count() end)
+        try("and_", function() return P:where { id = "p7" }:and_(right):count() end)
+        local mixed = Q { n = 3 }
+        for _ = 1, N / 4 do mixed = Q { n__ne = 0 } & ~~mixed end
+        try("mixed", function() return P:where(mixed):count() end)
+        -- The texts expected, built without tostring.
+        local want = { ("("):rep(N), "Q{n=0}" }
+        for i = 1, N do want[#want + 1] = " | Q{n=" .. i .. "})" end
+        try("left text", function() return tostring(left) == table.concat(want) end)
+        want = {}
+        for i = N, 1, -1 do want[#want + 1] = "(Q{n=" .. i .. "} | " end
+        want[#want + 1] = "Q{n=0}" .. (")"):rep(N)
+        try("right text", function() return tostring(right) == table.concat(want) end)
+        try("mixed text", function() return #tostring(mixed) end)
+        print("done")
+      ]])
+      assert.is_true(ended == true, "the child process ended with " .. tostring(ended) .. "; output:\n" .. out)
+      assert.equal("count\t100\nand_\t1\nmixed\t1\nleft text\ttrue\n"
+        .. "right text\ttrue\nmixed text\t" .. (#"Q{n=3}" + 25000 * #"(Q{n__ne=0} & ~~)") .. "\ndone\n", out)
+    end)
+
+    it("writes expressions with tostring, any depth", function()
+      assert.equal("(~(Q{age=1} & Q{name=x}) | Q{age__gt=3})",
+        tostring(~(Q { age = 1 } & Q { name = "x" }) | Q { age__gt = 3 }))
+      local left, right, nots = Q { age = 0 }, Q { age = 0 }, Q { age = 0 }
+      for i = 1, 300 do
+        left = left & Q { age = i }
+        right = Q { age = i } & right
+        nots = ~nots
+      end
+      local text_left, text_right = tostring(left), tostring(right)
+      local head = ("("):rep(300) .. "Q{age=0} & Q{age=1}) & Q{age=2})"
+      assert.equal(head, text_left:sub(1, #head))
+      assert.equal(" & Q{age=299}) & Q{age=300})", text_left:sub(-#" & Q{age=299}) & Q{age=300})"))
+      head = "(Q{age=300} & (Q{age=299} & "
+      assert.equal(head, text_right:sub(1, #head))
+      assert.equal("Q{age=0}" .. (")"):rep(300), text_right:sub(-308))
+      assert.equal(("~"):rep(300) .. "Q{age=0}", tostring(nots))
+      local any = Q { age = 0 }
+      for i = 1, 300 do any = Q { age = i } | any end
+      assert.same({ "p1", "p2", "p3", "p5" }, where(any))
+      assert.same({ "p4" }, where(~any))
+    end)
+
     -- Random expression trees over varied records, each compared with the
     -- same expression evaluated in plain Lua: nil values fail every atom
     -- but ne and isnull, and ~ is plain boolean negation.

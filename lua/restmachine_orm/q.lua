@@ -38,45 +38,71 @@ Q.__bnot = function(a)
   return setmetatable({ kind = "not", operand(a, "~") }, Q)
 end
 
-Q.__tostring = function(q)
-  if q.kind == "leaf" then
-    local keys = {}
-    for k, v in pairs(q.conds) do keys[#keys + 1] = tostring(k) .. "=" .. tostring(v) end
-    table.sort(keys)
-    return "Q{" .. table.concat(keys, ", ") .. "}"
-  elseif q.kind == "not" then
-    return "~" .. tostring(q[1])
-  end
-  return "(" .. tostring(q[1]) .. (q.kind == "and" and " & " or " | ") .. tostring(q[2]) .. ")"
+-- Expressions are as deep as the loops that build them (e = e | Q{...},
+-- e = Q{...} | e, e = ~e), so the walks below keep their own stack of
+-- work instead of recursing: depth is bounded by memory, not by the Lua
+-- or C stack. An entry is a Q still to visit or a string: text to
+-- write (tostring) or the core function to apply (compile).
+
+local function leaf_text(q)
+  local keys = {}
+  for k, v in pairs(q.conds) do keys[#keys + 1] = tostring(k) .. "=" .. tostring(v) end
+  table.sort(keys)
+  return "Q{" .. table.concat(keys, ", ") .. "}"
 end
+
+local INFIX = { ["and"] = " & ", ["or"] = " | " }
+
+Q.__tostring = function(q)
+  local out, work = {}, { q }
+  while #work > 0 do
+    local item = work[#work]
+    work[#work] = nil
+    if type(item) == "string" then
+      out[#out + 1] = item
+    elseif item.kind == "leaf" then
+      out[#out + 1] = leaf_text(item)
+    elseif item.kind == "not" then
+      out[#out + 1] = "~"
+      work[#work + 1] = item[1]
+    else -- "(" a op b ")": pushed in reverse
+      out[#out + 1] = "("
+      work[#work + 1] = ")"
+      work[#work + 1] = item[2]
+      work[#work + 1] = INFIX[item.kind]
+      work[#work + 1] = item[1]
+    end
+  end
+  return table.concat(out)
+end
+
+local COMBINE = { ["and"] = "node_and", ["or"] = "node_or", ["not"] = "node_not" }
 
 --- Builds the C condition tree of q for a model core, checking every
 --- condition (unknown field, lookup or value type raise ValidationError).
---- Chains built in a loop (e = e | Q{...}) are as deep as they are long,
---- so the walk follows the first operand iteratively.
+--- A post-order walk: operands are compiled onto `nodes`, then the
+--- operator's entry joins the top one (~) or two (&, |).
 function Q.compile(q, core, model_core)
-  local nots = 0
-  while q.kind == "not" do
-    nots = nots + 1
-    q = q[1]
-  end
-  local node
-  if q.kind == "leaf" then
-    node = core.node_conds(model_core, q.conds)
-  else
-    local spine = {}
-    while q.kind == "and" or q.kind == "or" do
-      spine[#spine + 1] = q
-      q = q[1]
+  local work, nodes = { q }, {}
+  while #work > 0 do
+    local item = work[#work]
+    work[#work] = nil
+    if item == "node_not" then
+      nodes[#nodes] = core.node_not(nodes[#nodes])
+    elseif type(item) == "string" then
+      local b = nodes[#nodes]
+      nodes[#nodes] = nil
+      nodes[#nodes] = core[item](nodes[#nodes], b)
+    elseif getmetatable(item) ~= Q or (item.kind ~= "leaf" and not COMBINE[item.kind]) then
+      errors.raise("ValidationError", "Q: an operand is not a Q expression (" .. type(item) .. ")", nil, 3)
+    elseif item.kind == "leaf" then
+      nodes[#nodes + 1] = core.node_conds(model_core, item.conds)
+    else
+      work[#work + 1] = COMBINE[item.kind]
+      for i = #item, 1, -1 do work[#work + 1] = item[i] end
     end
-    node = Q.compile(q, core, model_core)
-    for i = #spine, 1, -1 do
-      local right = Q.compile(spine[i][2], core, model_core)
-      node = spine[i].kind == "and" and core.node_and(node, right) or core.node_or(node, right)
-    end
   end
-  for _ = 1, nots do node = core.node_not(node) end
-  return node
+  return nodes[1]
 end
 
 -- orm.Q{...}
