@@ -1,7 +1,8 @@
 /*
  * Condition trees: immutable, reference-counted AND/OR/NOT trees of field
- * conditions ("age__gte = 18"), checked against the schema when built and
- * matched against encoded records.
+ * conditions ("age__gte = 18"), checked against the schema when built,
+ * hashed for query fingerprints (a normal form worked out as each node is
+ * built) and matched against encoded records.
  */
 #include <stdlib.h>
 #include <string.h>
