@@ -493,7 +493,10 @@ static int l_class_get(lua_State *L) {
   do {
     rm_diag_init(&d);
     if (rm_table_get(t, rml_tovalue(L, arg), &r, &d) < 0) rml_raise(L, &d);
-    if (r == NULL) return 0;
+    if (r == NULL) {
+      lua_pushnil(L);
+      return 1;
+    }
   } while (rml_push_record(L, arg + 1, t, r) == NULL);
   return 1;
 }

@@ -118,6 +118,16 @@ static rm_node *parse_cond(lua_State *L, const rm_schema *s, rm_diag *d) {
   }
   key = lua_tolstring(L, -2, &len);
   if (parse_key(s, key, len, &field, &op, d) < 0) return NULL;
+  if (rml_isnull(L, -1)) {
+    /* A comparison with nil is false: the lookup the user meant is
+     * isnull. */
+    rm_diag_field_error(d, rm_field_name(s, field), "type",
+                        "%s.%s: conditions cannot compare with orm.null (a "
+                        "comparison with nil is false); use %s__isnull = true",
+                        rm_schema_name(s), rm_field_name(s, field),
+                        rm_field_name(s, field));
+    return NULL;
+  }
   if (op == RM_OP_IN && (lua_type(L, -1) != LUA_TTABLE || !is_list(L))) {
     rm_diag_field_error(d, rm_field_name(s, field), "type",
                         "%s.%s: lookup in expects a list, got %s",

@@ -387,6 +387,14 @@ describe("bad input", function()
       expect_rule(err, "age", "type")
     end)
 
+    it("rejects orm.null as a value to compare with, pointing to isnull", function()
+      for _, cond in ipairs { { email = orm.null }, { age__gt = orm.null }, { name__ne = orm.null } } do
+        local field = next(cond):match("^[^_]+")
+        expect("ValidationError", catch(function() return User:where(cond):all() end),
+          "User." .. field, field .. "__isnull")
+      end
+    end)
+
     it("rejects an unknown lookup", function()
       local err = catch(function() return User:where { age__foo = 5 } end)
       expect("ValidationError", err, "User", "age")

@@ -304,6 +304,32 @@ describe("query", function()
       raises("MultipleResultsError", function() return Person:where():get { age = 30 } end)
       raises("MultipleResultsError", function() return Person:where { status = "active" }:get { is_active = true } end)
     end)
+
+    -- (name = Alice OR status = active) AND id = ...: conds narrow every
+    -- group, not only the last one.
+    it("narrows every or_ group with its conditions", function()
+      local q = Person:where { name = "Alice" }:or_ { status = "active" }
+      assert.is_nil(q:get { id = "p5" })
+      assert.equal("p3", q:get { id = "p3" }.id)
+      assert.equal("p1", q:get { name = "Alice" }.id)
+      raises("MultipleResultsError", function() return q:get { age__gte = 30 } end)
+      assert.is_nil(q:not_ { id = "p3" }:get { id = "p3" })
+    end)
+  end)
+
+  describe("results", function()
+    it("are one value each, nil included", function()
+      local q = Person:where { name = "Nobody" }
+      for _, call in ipairs { function() return q:all() end, function() return q:first() end,
+                              function() return q:last() end, function() return q:count() end,
+                              function() return q:exists() end, function() return q:get() end,
+                              function() return Person:get("nobody") end,
+                              function() return Person:count() end, function() return Person:all() end,
+                              function() return q:update { score = 1 } end,
+                              function() return q:delete() end } do
+        assert.equal(1, select("#", call()))
+      end
+    end)
   end)
 
   describe("immutability", function()

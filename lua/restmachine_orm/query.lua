@@ -375,18 +375,24 @@ function Query.first_match(m, conds)
   return res
 end
 
-function Query:all() return run(self, "all") end
-function Query:first() return run(self, "first") end
-function Query:last() return run(self, "last") end
-function Query:count() return run(self, "count") end
-function Query:exists() return run(self, "exists") end
+-- One value each: run also returns a page's cursor.
+function Query:all() return (run(self, "all")) end
+function Query:first() return (run(self, "first")) end
+function Query:last() return (run(self, "last")) end
+function Query:count() return (run(self, "count")) end
+function Query:exists() return (run(self, "exists")) end
 
---- The one record matching the query (and conds), nil if none;
---- MultipleResultsError if more.
+--- The one record matching the query and conds, nil if none;
+--- MultipleResultsError if more. conds narrow the whole query, every
+--- or_ group (and_ would narrow the last group only).
 function Query:get(conds)
   local q = self
-  if conds ~= nil then q = q:and_(conds) end
-  return run(q, "get")
+  if conds ~= nil then
+    local node, where = conditions(self, conds, "get"), where_node(self)
+    q = clone(self)
+    q.groups = { { node = where and core.node_and(where, node) or node, empty = false } }
+  end
+  return (run(q, "get"))
 end
 
 Query.__len = Query.count
@@ -416,7 +422,7 @@ end
 function Query:paginate() return run(self, "page") end
 
 --- Deletes every match; returns how many.
-function Query:delete() return run(self, "delete") end
+function Query:delete() return (run(self, "delete")) end
 
 --- Assigns the values (validated) to every match, all or nothing;
 --- returns how many.
@@ -425,11 +431,11 @@ function Query:update(values)
     errors.raise("ValidationError", ("%s:update expects a table of values, got %s")
       :format(self.m.name, type(values)), nil, 2)
   end
-  return run(self, "update", values)
+  return (run(self, "update", values))
 end
 
 --- How the query runs: { index = name or nil, scan = boolean, plan = text }.
-function Query:explain() return run(self, "explain") end
+function Query:explain() return (run(self, "explain")) end
 
 -- Records are fetched in pages of this size by each().
 local EACH_PAGE = 256
