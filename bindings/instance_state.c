@@ -2,7 +2,8 @@
  * Instance state the Lua lifecycle code needs to set: whether an instance
  * counts as stored (after a write made from serialized data, or a load
  * rebuilt by an extension's deserialize), its data (a reload that an
- * extension's deserialize rebuilt), and which fields it holds (select()).
+ * extension's deserialize rebuilt), and which fields it holds (select());
+ * and whether it may be stored.
  */
 #include <string.h>
 
@@ -50,10 +51,19 @@ static int l_set_mask(lua_State *L) {
   return 1;
 }
 
+/* core.check_storable(u): raises as storing u would when u lacks fields
+ * (select()) or required values (a pending instance). For writes that
+ * store another instance built from u's serialized data. */
+static int l_check_storable(lua_State *L) {
+  rml_check_complete(L, rml_checkinstance(L, 1));
+  return 0;
+}
+
 void rml_open_instance_state(lua_State *L) {
   static const luaL_Reg fns[] = {{"set_persisted", l_set_persisted},
                                  {"take_data", l_take_data},
                                  {"set_mask", l_set_mask},
+                                 {"check_storable", l_check_storable},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
 }

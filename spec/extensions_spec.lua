@@ -551,6 +551,26 @@ describe("Extensions", function()
       assert.equal(0, Strict:count())
     end)
 
+    -- The record stored is built from the serialized data: a select()
+    -- instance would have stored nil for every field it did not load.
+    it("a select() instance cannot be saved through serialize or validate", function()
+      for _, ext in ipairs { { serialize = function(d) return d end }, { validate = function() end } } do
+        local Doc = Model("Doc", {
+          model_backend = InMemoryBackend(),
+          extensions = { memory = ext },
+          id = Field.string { primary_key = true },
+          title = Field.string {},
+          n = Field.integer { optional = true },
+        })
+        Doc:create { id = "d1", title = "hello", n = 7 }
+        local u = Doc:where { id = "d1" }:select("id", "title"):first()
+        u.title = "changed"
+        local err = expect("ValidationError", catch(u.save, u), "Doc.n")
+        assert.equal("not_loaded", err.errors[1].code)
+        assert.same({ id = "d1", title = "hello", n = 7 }, Doc:get("d1"):to_table())
+      end
+    end)
+
     it("a ValidationError of the extension's own keeps its rules", function()
       local Strict = item_models { extensions = { memory = {
         validate = function()

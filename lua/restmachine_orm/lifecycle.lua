@@ -119,6 +119,9 @@ end
 function lifecycle.store(m, u, mode)
   stamp(m, u, overwritten(m, u, mode))
   run_hooks(m, "before_save", u)
+  -- Extensions see, and the store gets, every field: not a select()
+  -- instance, nor one whose required values are still missing.
+  core.check_storable(u)
   local data = serialized(m, u)
   if data == nil then
     core.put(u, mode)
@@ -226,6 +229,7 @@ function lifecycle.store_many(m, list, mode)
   for i, u in ipairs(list) do
     stamp(m, u, overwritten(m, u, mode))
     run_hooks(m, "before_save", u)
+    core.check_storable(u)
     local data = serialized(m, u)
     stored[i] = data and core.instance(m.core, data) or u
   end
