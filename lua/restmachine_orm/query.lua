@@ -27,10 +27,8 @@ local function clone(q)
   return setmetatable(c, Query)
 end
 
---- A query over every record of model m (its private state), with the
---- model's query filters (mixins) and modify_query extensions applied.
---- A query of another model would run against that model's records (and
---- q:delete() delete them): a filter must return a query of m.
+-- A query of another model would run against that model's records (and
+-- q:delete() delete them): a filter must return a query of m.
 local function filtered_by(m, fn, q, what)
   q = fn(q)
   if getmetatable(q) ~= Query then
@@ -44,6 +42,8 @@ local function filtered_by(m, fn, q, what)
   return q
 end
 
+--- A query over every record of model m (its private state), with the
+--- model's query filters (mixins) and modify_query extensions applied.
 function Query.new(m)
   local q = setmetatable({ m = m, groups = NONE, offset_n = 0, filters = NONE, disabled = NONE }, Query)
   for _, f in ipairs(m.query_filters) do q = filtered_by(m, f, q, "a query filter") end
