@@ -37,8 +37,6 @@ local function model_name(model)
   errors.raise("ConfigurationError", "clear expects a model (or nothing), got " .. type(model), nil, 3)
 end
 
---- Drops every record of one model, or of every model when called with
---- no argument.
 -- backend.clear() for backend:clear(): a clear error, not one about nil.
 local function check_self(self, method)
   if getmetatable(self) ~= InMemoryBackend then
@@ -47,6 +45,8 @@ local function check_self(self, method)
   end
 end
 
+--- Drops every record of one model, or of every model when called with
+--- no argument.
 function InMemoryBackend:clear(model)
   check_self(self, "clear")
   if model == nil then
