@@ -337,15 +337,15 @@ static int count_keys(lua_State *L, int spec) {
   return n;
 }
 
-/* json values are encoded into buffers pushed above the field values,
- * which stay there while vals are used. */
 static int is_required(const rm_schema *s, int field) {
   return !(rm_field_flags(s, field) & RM_F_OPTIONAL);
 }
 
 /* Validates the field values on the stack (from `first`) into vals,
  * collecting every broken rule; with defer_required, a required field
- * left nil is not one. Returns how many required fields are nil. */
+ * left nil is not one. Returns how many required fields are nil. json
+ * values are encoded into buffers pushed above the field values, which
+ * stay there while vals are used. */
 static int validate_values(lua_State *L, const rm_schema *s, int first,
                            rm_value *vals, rm_diag *d, int defer_required) {
   int i, n = rm_schema_nfields(s), missing = 0;
