@@ -78,6 +78,95 @@ const unsigned char *rm_value_decode(const unsigned char *p,
   }
 }
 
+/* ------------------------------------------------ checking host bytes */
+
+/* Whether a value with this tag may stand in a field of this type, as
+ * rm_field_coerce leaves it (datetimes as floats). Nil may stand in any
+ * field but the key; whether the field may be empty is a rule, checked by
+ * validation. */
+static int tag_fits(rm_ftype type, unsigned tag) {
+  switch (type) {
+    case RM_T_STRING:
+    case RM_T_BYTES: return tag == RM_V_STR;
+    case RM_T_INTEGER: return tag == RM_V_INT;
+    case RM_T_NUMBER: return tag == RM_V_INT || tag == RM_V_FLOAT;
+    case RM_T_BOOLEAN: return tag == RM_V_FALSE || tag == RM_V_TRUE;
+    case RM_T_DATETIME: return tag == RM_V_FLOAT;
+    case RM_T_JSON: return tag == RM_V_JSON;
+  }
+  return 0;
+}
+
+/* The payload of a value tagged `tag` at p, within end: the position
+ * after it, or NULL with *why set. NaN is refused because the engine's
+ * order (keys, indexes) has no place for it; json payloads are checked
+ * whole because every json function walks them unchecked. */
+static const unsigned char *check_payload(unsigned tag, const unsigned char *p,
+                                          const unsigned char *end,
+                                          const char **why) {
+  uint64_t u;
+  double f;
+  switch (tag) {
+    case RM_V_INT:
+      p = rm_varint_get_canonical(p, end, &u);
+      *why = "a cut short or non-canonical integer";
+      return p;
+    case RM_V_FLOAT:
+      *why = "a cut short float";
+      if (end - p < 8) return NULL;
+      memcpy(&f, p, 8);
+      *why = "NaN";
+      return f == f ? p + 8 : NULL;
+    case RM_V_STR:
+    case RM_V_JSON:
+      *why = "a length past the end of the record";
+      if ((p = rm_varint_get_canonical(p, end, &u)) == NULL) return NULL;
+      if (u > (uint64_t)(end - p)) return NULL;
+      *why = "an invalid json value";
+      if (tag == RM_V_JSON && rm_json_check(p, (size_t)u, NULL, 0) < 0)
+        return NULL;
+      return p + u;
+    default:
+      return p;
+  }
+}
+
+/* Walks every field within [data, data + size) and never past it, so
+ * that a record the engine keeps can later be walked unchecked and its
+ * size worked out again from its bytes (which is how stored records are
+ * freed). */
+int rm_record_check(const rm_schema *s, const unsigned char *data,
+                    size_t size, rm_diag *d) {
+  const unsigned char *p = data, *end;
+  const char *why = "";
+  int i;
+  if (data == NULL) {
+    rm_diag_set(d, RM_E_CONFIG, "%s: not a well-formed record: no bytes",
+                s->name);
+    return -1;
+  }
+  end = data + size;
+  for (i = 0; i < s->nfields; i++) {
+    const rm_field *f = &s->fields[i];
+    unsigned tag = p < end ? *p : 0;
+    if (p == end) why = "no bytes left for it";
+    else if (tag == RM_V_NIL && i == s->pk) why = "nil in the primary key";
+    else if (tag != RM_V_NIL && !tag_fits(f->type, tag))
+      why = "a value of another type (or an unknown tag)";
+    else if ((p = check_payload(tag, p + 1, end, &why)) != NULL) continue;
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: not a well-formed record: %s",
+                s->name, f->name, why);
+    return -1;
+  }
+  if (p == end) return 0;
+  rm_diag_set(d, RM_E_CONFIG,
+              "%s: not a well-formed record: %zu bytes after the last field",
+              s->name, (size_t)(end - p));
+  return -1;
+}
+
+/* --------------------------------------------------------------- encoding */
+
 size_t rm_record_encoded_size(const rm_schema *s, const rm_value *vals) {
   size_t n = 0;
   int i;

@@ -195,6 +195,19 @@ void rm_record_get(const rm_schema *s, const unsigned char *data, int field,
 void rm_record_get_all(const rm_schema *s, const unsigned char *data,
                        rm_value *vals);
 
+/* 0 when data[0..size-1] is exactly one well-formed record of schema s
+ * (finished): a value for every field and no byte more, each a known tag
+ * that fits the field's type (nil anywhere but in the primary key;
+ * datetimes as floats, as rm_field_coerce leaves them), integers and
+ * lengths as rm_record_encode writes them, no NaN, json values that pass
+ * rm_json_check. Reads no byte past data + size. Otherwise -1 with
+ * RM_E_CONFIG naming the field. The field rules (required, bounds,
+ * lengths, UTF-8, choices, pattern) are rm_field_validate's, not checked
+ * here. O(size). rm_record_get and rm_record_get_all trust their data:
+ * give them records the engine stored or encoded, or checked bytes. */
+int rm_record_check(const rm_schema *s, const unsigned char *data,
+                    size_t size, rm_diag *d);
+
 const unsigned char *rm_record_data(const rm_record *r);
 size_t rm_record_size(const rm_schema *s, const rm_record *r);
 
@@ -239,11 +252,17 @@ typedef enum rm_put_mode {
 } rm_put_mode;
 
 /* Stores a copy of an encoded, validated record. Checks unique fields.
- * On success *out (if not NULL) is the stored record. */
+ * On success *out (if not NULL) is the stored record. `size` must be
+ * exactly the record's encoded size: the engine frees a stored record by
+ * the size its bytes give, so bytes that rm_record_check refuses (a size
+ * too large or too small, malformed bytes) fail with RM_E_CONFIG and store
+ * nothing. The check costs a walk over the record's bytes. */
 int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
                  rm_put_mode mode, const rm_record **out, rm_diag *d);
 /* Stores n records at once, all or nothing (mode as for rm_table_put).
- * Keys and unique values must also differ within the batch. */
+ * Keys and unique values must also differ within the batch. Every
+ * data[i], size[i] is checked as rm_table_put checks its record; the
+ * message of a refused one names its place in the batch ("record 2"). */
 int rm_table_put_many(rm_table *t, const unsigned char *const *data,
                       const size_t *size, size_t n, rm_put_mode mode,
                       rm_diag *d);

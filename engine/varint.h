@@ -59,6 +59,17 @@ static inline const unsigned char *rm_varint_get_checked(
   return NULL;
 }
 
+/* rm_varint_get_checked, refusing any encoding but the one rm_varint_put
+ * writes: no high zero groups (0x80 0x00 for 0) and no bits past 64 in a
+ * tenth byte. Keys hash by their encoded bytes, so one value must have
+ * one encoding. */
+static inline const unsigned char *rm_varint_get_canonical(
+    const unsigned char *p, const unsigned char *end, uint64_t *n) {
+  const unsigned char *q = rm_varint_get_checked(p, end, n);
+  if (q == NULL || (size_t)(q - p) != rm_varint_size(*n)) return NULL;
+  return q - p == 10 && p[9] > 1 ? NULL : q;
+}
+
 /* Small magnitudes, negative ones too, give small varints. */
 static inline uint64_t rm_zigzag(int64_t i) {
   return ((uint64_t)i << 1) ^ (uint64_t)(i < 0 ? -1 : 0);

@@ -404,12 +404,31 @@ static int link_all(rm_table *t, change *c, size_t n, rm_diag *d) {
   return 0;
 }
 
-/* Runs a prepared batch: c has n changes with entry arrays in place. */
+/* Every record of a batch must be well-formed at its given size before
+ * anything is allocated: stored records are walked unchecked from then
+ * on, and freed by the size their bytes give. */
+static int check_batch(rm_table *t, const unsigned char *const *data,
+                       const size_t *size, size_t n, rm_diag *d) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (rm_record_check(t->schema, data[i], size[i], d) == 0) continue;
+    if (n > 1) {
+      char why[sizeof d->message];
+      memcpy(why, d->message, sizeof why);
+      rm_diag_set(d, RM_E_CONFIG, "record %zu of the batch: %s", i + 1, why);
+    }
+    return -1;
+  }
+  return 0;
+}
+
+/* Runs a batch: c has n changes with entry arrays in place. */
 static int write_batch(rm_table *t, change *c, size_t n,
                        const unsigned char *const *data, const size_t *size,
                        rm_put_mode mode, rm_diag *d) {
   slot_growth g;
   size_t i;
+  if (check_batch(t, data, size, n, d) < 0) return -1;
   if (prepare(t, c, n, data, size, mode, &g, d) < 0) return -1;
   /* Found before the new entries go in: the maps then hold both. */
   for (i = 0; i < n; i++) own_entries(t, c[i].old, c[i].old_e);
