@@ -13,19 +13,25 @@ static const char *const op_names[] = {
     "eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "startswith",
     "endswith", "icontains", "istartswith", "iendswith", "iexact", "isnull"};
 
+#define NOPS ((int)(sizeof op_names / sizeof *op_names))
+
 static int is_text_op(rm_op op) {
   return op >= RM_OP_CONTAINS && op <= RM_OP_IEXACT;
 }
 
 int rm_op_parse(const char *name, size_t len) {
   int i;
-  for (i = 0; i < (int)(sizeof op_names / sizeof *op_names); i++)
+  for (i = 0; i < NOPS; i++)
     if (strlen(op_names[i]) == len && memcmp(op_names[i], name, len) == 0)
       return i;
   return -1;
 }
 
-const char *rm_op_name(rm_op op) { return op_names[op]; }
+/* An op that is not one of the enum's (a cast by the host) is read from
+ * nowhere. */
+const char *rm_op_name(rm_op op) {
+  return (int)op >= 0 && (int)op < NOPS ? op_names[op] : "?";
+}
 
 /* -------------------------------------------------------------- hashing */
 
@@ -244,12 +250,44 @@ static size_t distinct_values(rm_value *vals, size_t n) {
   return m;
 }
 
+/* What the host passes is checked before anything reads it: a field of
+ * the schema, a known lookup, and the values it takes (exactly one, or
+ * for `in` any number of them; vals may be NULL only when n is 0). */
+static int check_args(const rm_schema *s, int field, rm_op op,
+                      const rm_value *vals, size_t n, rm_diag *d) {
+  if (field < 0 || field >= s->nfields) {
+    rm_diag_set(d, RM_E_CONFIG, "%s: no field %d (the model has %d)",
+                s->name, field, s->nfields);
+    return -1;
+  }
+  if ((int)op < 0 || (int)op >= NOPS) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: unknown lookup %d", s->name,
+                s->fields[field].name, (int)op);
+    return -1;
+  }
+  if (op == RM_OP_IN ? (n > 0 && vals == NULL) : (n != 1 || vals == NULL)) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: lookup %s takes %s, got %zu%s",
+                s->name, s->fields[field].name, op_names[op],
+                op == RM_OP_IN ? "a list of values" : "one value", n,
+                vals == NULL ? " and no array" : "");
+    return -1;
+  }
+  /* The node holds the values and their string bytes in one block. */
+  if (n > SIZE_MAX / 2 / sizeof *vals) {
+    rm_diag_set(d, RM_E_MEMORY, "out of memory building a query");
+    return -1;
+  }
+  return 0;
+}
+
 rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
                       const rm_value *vals, size_t n, rm_diag *d) {
-  rm_value local[64], *tmp = n <= 64 ? local : rm_xalloc(n * sizeof *tmp);
+  rm_value local[64], *tmp;
   rm_node *node = NULL;
   size_t text, i;
   char *p;
+  if (check_args(s, field, op, vals, n, d) < 0) return NULL;
+  tmp = n <= 64 ? local : rm_xalloc(n * sizeof *tmp);
   if (tmp == NULL) {
     rm_diag_set(d, RM_E_MEMORY, "out of memory building a query");
     return NULL;
@@ -299,15 +337,25 @@ static rm_node *combine(rm_nkind kind, rm_node *a, rm_node *b, rm_diag *d) {
   return n;
 }
 
+/* A missing child is the host's mistake (a failed constructor's NULL
+ * passed on): refused before any reference is taken. */
+static rm_node *no_child(rm_diag *d) {
+  rm_diag_set(d, RM_E_CONFIG, "a query combinator was given a NULL tree");
+  return NULL;
+}
+
 rm_node *rm_node_and(rm_node *a, rm_node *b, rm_diag *d) {
+  if (a == NULL || b == NULL) return no_child(d);
   return combine(RM_N_AND, a, b, d);
 }
 
 rm_node *rm_node_or(rm_node *a, rm_node *b, rm_diag *d) {
+  if (a == NULL || b == NULL) return no_child(d);
   return combine(RM_N_OR, a, b, d);
 }
 
 rm_node *rm_node_not(rm_node *a, rm_diag *d) {
+  if (a == NULL) return no_child(d);
   return combine(RM_N_NOT, a, NULL, d);
 }
 

@@ -297,6 +297,8 @@ typedef enum rm_op {
 
 /* Parses a lookup suffix ("gte", "in"); returns -1 if unknown. */
 int rm_op_parse(const char *name, size_t len);
+/* The lookup's suffix ("gte"), a static string; "?" for a value that is
+ * not an rm_op. */
 const char *rm_op_name(rm_op op);
 
 /* Query trees are immutable and reference counted. Constructors return a
@@ -304,9 +306,15 @@ const char *rm_op_name(rm_op op);
  * references to their children. */
 rm_node *rm_node_true(rm_diag *d);
 /* field `op` value; for RM_OP_IN, vals[0..n-1]. Values are coerced to the
- * field's type (errors name the field) and copied. */
+ * field's type (errors name the field) and copied. Every lookup but
+ * RM_OP_IN takes exactly one value (n == 1, vals not NULL); RM_OP_IN takes
+ * n >= 0 values (vals may be NULL when n is 0; an empty list matches
+ * nothing). A field outside [0, nfields), an op that is not an rm_op or
+ * another n fails with RM_E_CONFIG. */
 rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
                       const rm_value *vals, size_t n, rm_diag *d);
+/* A NULL child (say a failed constructor's result passed on) fails with
+ * RM_E_CONFIG; no reference is then taken to the other child. */
 rm_node *rm_node_and(rm_node *a, rm_node *b, rm_diag *d);
 rm_node *rm_node_or(rm_node *a, rm_node *b, rm_diag *d);
 rm_node *rm_node_not(rm_node *a, rm_diag *d);

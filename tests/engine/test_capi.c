@@ -150,7 +150,82 @@ static void test_put_sizes(void) {
   rm_schema_unref(s);
 }
 
+/* ------------------------------------------------ condition arguments */
+
+/* rm_node_cond with these arguments is refused as a configuration error.
+ * A node built anyway is matched against rec, which reads what the node
+ * holds (past it when it holds no value). */
+static void cond_refused(const rm_schema *s, int field, rm_op op,
+                         const rm_value *vals, size_t n,
+                         const unsigned char *rec, const char *what) {
+  rm_diag d;
+  rm_node *node;
+  rm_diag_init(&d);
+  node = rm_node_cond(s, field, op, vals, n, &d);
+  ok(node == NULL && d.kind == RM_E_CONFIG, "rm_node_cond refuses %s (%s)",
+     what, d.message);
+  if (node != NULL) rm_node_matches(node, s, rec);
+  rm_node_unref(node);
+}
+
+static void test_cond_args(void) {
+  rm_schema *s = item_schema();
+  unsigned char rec[64];
+  rm_value two[2];
+  rm_diag d;
+  rm_node *node;
+  encode_item(s, 1, "one", rec);
+  two[0] = rm_int(1);
+  two[1] = rm_int(2);
+  cond_refused(s, F_ID, RM_OP_EQ, two, 0, rec, "eq with no value");
+  cond_refused(s, F_ID, RM_OP_EQ, two, 2, rec, "eq with two values");
+  cond_refused(s, F_ID, RM_OP_GT, NULL, 1, rec, "gt with a NULL value array");
+  cond_refused(s, F_NAME, RM_OP_STARTSWITH, NULL, 0, rec, "startswith with no value");
+  cond_refused(s, F_NAME, RM_OP_ISNULL, NULL, 0, rec, "isnull with no value");
+  cond_refused(s, F_ID, RM_OP_IN, NULL, 2, rec, "in with a NULL value array");
+  cond_refused(s, -1, RM_OP_EQ, two, 1, rec, "field -1");
+  cond_refused(s, NFIELDS, RM_OP_EQ, two, 1, rec, "a field past the last");
+  cond_refused(s, 200, RM_OP_EQ, two, 1, rec, "field 200");
+  cond_refused(s, F_ID, (rm_op)99, two, 1, rec, "an unknown lookup");
+  cond_refused(s, F_ID, (rm_op)-1, two, 1, rec, "a negative lookup");
+  rm_diag_init(&d);
+  node = rm_node_cond(s, F_ID, RM_OP_IN, NULL, 0, &d);
+  ok(node != NULL && !rm_node_matches(node, s, rec),
+     "in with an empty list is accepted and matches nothing (%s)", d.message);
+  rm_node_unref(node);
+  is_str(rm_op_name((rm_op)99), "?", "rm_op_name of an unknown lookup is \"?\"");
+  is_str(rm_op_name((rm_op)-1), "?", "... and of a negative one");
+  is_str(rm_op_name(RM_OP_ISNULL), "isnull", "... while known ones keep their names");
+  rm_schema_unref(s);
+}
+
+/* rm_node_and, _or and _not refuse a NULL child and take no reference to
+ * the other one (LeakSanitizer would report a reference taken). */
+static void test_null_children(void) {
+  rm_diag d;
+  rm_node *a, *n;
+  rm_diag_init(&d);
+  a = rm_node_true(&d);
+  n = rm_node_and(a, NULL, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG, "and(a, NULL) is refused (%s)", d.message);
+  rm_diag_init(&d);
+  n = rm_node_and(NULL, a, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG, "and(NULL, a) is refused (%s)", d.message);
+  rm_diag_init(&d);
+  n = rm_node_or(a, NULL, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG, "or(a, NULL) is refused (%s)", d.message);
+  rm_diag_init(&d);
+  n = rm_node_or(NULL, NULL, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG, "or(NULL, NULL) is refused (%s)", d.message);
+  rm_diag_init(&d);
+  n = rm_node_not(NULL, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG, "not(NULL) is refused (%s)", d.message);
+  rm_node_unref(a);
+}
+
 int main(void) {
   test_put_sizes();
+  test_cond_args();
+  test_null_children();
   return done_testing();
 }
