@@ -109,7 +109,8 @@ typedef struct rm_diag {
 void rm_diag_init(rm_diag *d);
 /* Sets kind and a printf-style message. */
 void rm_diag_set(rm_diag *d, rm_errkind kind, const char *fmt, ...);
-/* The name of an error kind as API.md spells it ("ValidationError"). */
+/* The name of an error kind as API.md spells it ("ValidationError"), a
+ * static string. */
 const char *rm_errkind_name(rm_errkind kind);
 
 /* ------------------------------------------------------------- schemas */
@@ -122,19 +123,29 @@ typedef struct rm_schema rm_schema;
 #define RM_F_INDEX       0x04u
 #define RM_F_OPTIONAL    0x08u
 
-/* Builds a schema for the model `name`. Returns NULL when out of memory.
- * The schema is reference counted; the creator holds one reference. */
+/* Builds a schema for the model `name` (copied; NULL gives NULL). Returns
+ * NULL when out of memory. The schema is reference counted; the creator
+ * holds one reference.
+ *
+ * A schema is declared (fields, then their rules) and then finished
+ * (rm_schema_finish); only a finished schema can have a table. The
+ * declaring calls below refuse, with RM_E_CONFIG and no change, a field
+ * index outside [0, nfields) and any call on a finished schema: its
+ * tables hold it, and their records were checked against its rules. */
 rm_schema *rm_schema_new(const char *name);
 void rm_schema_ref(rm_schema *s);
 void rm_schema_unref(rm_schema *s);
 
-/* Appends a field; returns its index or -1 (diag says why). */
+/* Appends a field; returns its index or -1 (diag says why). `name` is
+ * copied and must not be NULL; `type` must be an rm_ftype. */
 int rm_schema_add_field(rm_schema *s, const char *name, rm_ftype type,
                         unsigned flags, rm_diag *d);
-/* Constraints on the last-added field. `bound` is one of "gt", "ge", "lt",
- * "le"; the value must be a number. */
+/* Constraints on field `field` (any field added so far). `bound` is one
+ * of "gt", "ge", "lt", "le"; the value must be a number. */
 int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
                         rm_value v, rm_diag *d);
+/* -1 leaves that end as it is. The ends the field has afterwards, set by
+ * this call or an earlier one, must keep min_length <= max_length. */
 int rm_schema_set_length(rm_schema *s, int field, int64_t min_len,
                          int64_t max_len, rm_diag *d);
 /* Adds one allowed value (copied) to the field's choices. */
@@ -150,24 +161,34 @@ int rm_schema_set_pattern(rm_schema *s, int field, const char *pattern,
  * key, unique or indexed (RM_E_CONFIG). min_length/max_length on a json
  * field count the elements of an array; a json value that is not an
  * array then breaks the field's "type" rule. */
-/* Checks the whole declaration (one primary key...). After this the
- * schema must not be changed. */
+/* Checks the whole declaration (one primary key...) and fixes it: after
+ * this the declaring calls above are refused. A failing finish changes
+ * nothing (the declaration can be completed and finished again); on a
+ * finished schema finish does nothing and returns 0. */
 int rm_schema_finish(rm_schema *s, rm_diag *d);
 
+/* The model's name, owned by the schema (valid while it is). */
 const char *rm_schema_name(const rm_schema *s);
 int rm_schema_nfields(const rm_schema *s);
-int rm_schema_primary_key(const rm_schema *s);   /* field index */
+/* The key's field index; -1 before rm_schema_finish. */
+int rm_schema_primary_key(const rm_schema *s);
 int rm_schema_find(const rm_schema *s, const char *name, size_t len);
+/* A field's name (owned by the schema, valid while it is), type and
+ * flags; NULL, 0 and 0 for an index outside [0, nfields). */
 const char *rm_field_name(const rm_schema *s, int field);
 rm_ftype rm_field_type(const rm_schema *s, int field);
 unsigned rm_field_flags(const rm_schema *s, int field);
+/* "string", "integer"...: a static string ("unknown" for a value that is
+ * not an rm_ftype). */
 const char *rm_ftype_name(rm_ftype t);
 /* Same field names, types, order and key/unique flags. */
 int rm_schema_compatible(const rm_schema *a, const rm_schema *b);
 
 /* Converts `v` to the field's storage form (ISO-8601 text to epoch seconds
  * for datetimes, integral floats to integers for integer fields) and checks
- * its type only. Appends to `d` and returns -1 when the type is wrong. */
+ * its type only. Appends to `d` and returns -1 when the type is wrong. A
+ * field index outside [0, nfields) fails with RM_E_CONFIG (here and in
+ * rm_field_validate). */
 int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d);
 /* rm_field_coerce, then every rule of the field (required, bounds,
  * lengths, UTF-8, choices). Collects all broken rules into `d`. */
@@ -227,10 +248,14 @@ size_t rm_store_bytes(const rm_store *st);
 size_t rm_store_reserved(const rm_store *st);
 size_t rm_store_records(const rm_store *st);
 
-/* The table of model `s` in this store, created on first use. A store
- * keeps one table per model name. A model whose fields differ from the
- * table's gets RM_E_CONFIG unless the table is empty (then the table takes
- * the new schema). The table lives as long as the store. */
+/* The table of model `s` in this store, created on first use. `s` must
+ * be finished (else RM_E_CONFIG). A store keeps one table per model name,
+ * and the table holds a reference of its own to its schema (the caller
+ * may unref s). Redeclaring a model (another schema of the same name): a
+ * compatible one (rm_schema_compatible) gets the table as it is, which
+ * keeps its schema; any other gets RM_E_CONFIG unless the table is empty,
+ * and then the table takes the new schema (dropping its reference to the
+ * old one). The table lives as long as the store. */
 rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d);
 /* The table named `name`, or NULL if no model of that name was used. */
 rm_table *rm_store_find(rm_store *st, const char *name);

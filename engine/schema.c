@@ -16,7 +16,7 @@ static char *dup_str(const char *s, size_t len) {
 }
 
 rm_schema *rm_schema_new(const char *name) {
-  rm_schema *s = rm_xalloc(sizeof *s);
+  rm_schema *s = name != NULL ? rm_xalloc(sizeof *s) : NULL;
   if (s == NULL) return NULL;
   memset(s, 0, sizeof *s);
   s->name = dup_str(name, strlen(name));
@@ -61,10 +61,41 @@ const char *rm_ftype_name(rm_ftype t) {
   return "unknown";
 }
 
+/* A finished schema is fixed: tables hold it and stored records were
+ * checked against its rules, which must not change under them. */
+static int refuse_if_finished(const rm_schema *s, const char *what,
+                              rm_diag *d) {
+  if (!s->finished) return 0;
+  rm_diag_set(d, RM_E_CONFIG, "%s: the model is finished; %s cannot change it",
+              s->name, what);
+  return -1;
+}
+
+/* The field a setter changes: one of s's, s not finished yet; NULL with
+ * d filled otherwise. */
+static rm_field *field_to_change(rm_schema *s, int field, const char *what,
+                                 rm_diag *d) {
+  if (refuse_if_finished(s, what, d) < 0) return NULL;
+  if (field >= 0 && field < s->nfields) return &s->fields[field];
+  rm_diag_set(d, RM_E_CONFIG, "%s: %s names field %d; the model has %d",
+              s->name, what, field, s->nfields);
+  return NULL;
+}
+
+static int known_type(rm_ftype t) {
+  return (int)t >= (int)RM_T_STRING && (int)t <= (int)RM_T_JSON;
+}
+
 int rm_schema_add_field(rm_schema *s, const char *name, rm_ftype type,
                         unsigned flags, rm_diag *d) {
   rm_field *f;
-  if (s->finished || s->nfields == RM_MAX_FIELDS) {
+  if (refuse_if_finished(s, "add_field", d) < 0) return -1;
+  if (name == NULL || !known_type(type)) {
+    rm_diag_set(d, RM_E_CONFIG, "%s: a field needs a name and a known type",
+                s->name);
+    return -1;
+  }
+  if (s->nfields == RM_MAX_FIELDS) {
     rm_diag_set(d, RM_E_CONFIG, "%s.%s: a model holds at most %d fields",
                 s->name, name, RM_MAX_FIELDS);
     return -1;
@@ -103,8 +134,10 @@ static int is_length_type(rm_ftype t) {
 
 int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
                         rm_value v, rm_diag *d) {
-  rm_field *f = &s->fields[field];
+  rm_field *f = field_to_change(s, field, "set_bound", d);
   rm_diag tmp;
+  if (f == NULL) return -1;
+  if (bound == NULL) bound = "(NULL)";
   if (!is_numeric_type(f->type)) {
     rm_diag_set(d, RM_E_CONFIG,
                 "%s.%s: option %s applies to integer, number and datetime "
@@ -130,30 +163,37 @@ int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
   return 0;
 }
 
+/* -1 leaves an end as it was, so the check is against the ends the field
+ * has after the call (a min_length set by an earlier call counts). */
 int rm_schema_set_length(rm_schema *s, int field, int64_t min_len,
                          int64_t max_len, rm_diag *d) {
-  rm_field *f = &s->fields[field];
+  rm_field *f = field_to_change(s, field, "set_length", d);
+  int64_t lo, hi;
+  if (f == NULL) return -1;
   if (!is_length_type(f->type)) {
     rm_diag_set(d, RM_E_CONFIG,
                 "%s.%s: min_length/max_length apply to string, bytes and "
                 "json fields, not %s", s->name, f->name, rm_ftype_name(f->type));
     return -1;
   }
-  if (min_len < -1 || max_len < -1 || (max_len >= 0 && min_len > max_len)) {
+  lo = min_len >= 0 ? min_len : f->min_len;
+  hi = max_len >= 0 ? max_len : f->max_len;
+  if (min_len < -1 || max_len < -1 || (hi >= 0 && lo > hi)) {
     rm_diag_set(d, RM_E_CONFIG,
                 "%s.%s: min_length/max_length must be non-negative integers "
                 "with min_length <= max_length", s->name, f->name);
     return -1;
   }
-  if (min_len >= 0) f->min_len = min_len;
-  if (max_len >= 0) f->max_len = max_len;
+  f->min_len = lo;
+  f->max_len = hi;
   return 0;
 }
 
 int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d) {
-  rm_field *f = &s->fields[field];
+  rm_field *f = field_to_change(s, field, "add_choice", d);
   rm_value *grown;
   rm_diag tmp;
+  if (f == NULL) return -1;
   rm_diag_init(&tmp);
   if (f->type == RM_T_JSON) {
     rm_diag_set(d, RM_E_CONFIG, "%s.%s: choices do not apply to json fields",
@@ -182,9 +222,15 @@ oom:
 
 int rm_schema_set_pattern(rm_schema *s, int field, const char *pattern,
                           size_t len, rm_diag *d) {
-  rm_field *f = &s->fields[field];
+  rm_field *f = field_to_change(s, field, "set_pattern", d);
   rm_pattern *p;
   char err[200];
+  if (f == NULL) return -1;
+  if (pattern == NULL && len > 0) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: a pattern of %zu bytes at NULL",
+                s->name, f->name, len);
+    return -1;
+  }
   if (f->type != RM_T_STRING) {
     rm_diag_set(d, RM_E_CONFIG,
                 "%s.%s: option pattern applies to string fields, not %s",
@@ -209,7 +255,8 @@ static int key_type_ok(rm_ftype t, unsigned flags) {
   return t != RM_T_NUMBER || !(flags & RM_F_PRIMARY_KEY);
 }
 
-/* Records which fields have an ordered index or a unique map. */
+/* Records which fields have an ordered index or a unique map (once, when
+ * the schema is finished). */
 static void note_indexes(rm_schema *s) {
   int i;
   for (i = 0; i < s->nfields; i++) {
@@ -301,40 +348,48 @@ static int check_range(const rm_schema *s, const rm_field *f, rm_diag *d) {
   return -1;
 }
 
-/* Checks each field's range, then the key and unique fields, and records
- * where they are. */
-int rm_schema_finish(rm_schema *s, rm_diag *d) {
-  int i;
-  for (i = 0; i < s->nfields; i++)
-    if (check_range(s, &s->fields[i], d) < 0) return -1;
+/* The one primary key field, or -1 with d filled. Changes nothing. */
+static int find_primary_key(const rm_schema *s, rm_diag *d) {
+  int i, pk = -1;
   for (i = 0; i < s->nfields; i++) {
-    rm_field *f = &s->fields[i];
-    if (!(f->flags & (RM_F_PRIMARY_KEY | RM_F_UNIQUE))) continue;
+    const rm_field *f = &s->fields[i];
+    if (!(f->flags & RM_F_PRIMARY_KEY)) continue;
     if (!key_type_ok(f->type, f->flags)) {
       rm_diag_set(d, RM_E_CONFIG,
                   "%s.%s: a %s field cannot be a primary key (use an integer "
                   "or string key)", s->name, f->name, rm_ftype_name(f->type));
       return -1;
     }
-    if (!(f->flags & RM_F_PRIMARY_KEY)) {
-      s->unique[s->nunique++] = i;
-      continue;
-    }
-    if (s->pk >= 0) {
+    if (pk >= 0) {
       rm_diag_set(d, RM_E_CONFIG,
                   "%s.%s: two primary keys (%s is one already)", s->name,
-                  f->name, s->fields[s->pk].name);
+                  f->name, s->fields[pk].name);
       return -1;
     }
-    s->pk = i;
-    f->flags &= ~RM_F_OPTIONAL; /* a key is always required */
+    pk = i;
   }
-  if (s->pk < 0) {
+  if (pk < 0)
     rm_diag_set(d, RM_E_CONFIG,
                 "%s: no primary key (declare a field with primary_key = true)",
                 s->name);
-    return -1;
-  }
+  return pk;
+}
+
+/* Checks each field's range and the key, and only then records where the
+ * key, unique and indexed fields are: a failing finish leaves the schema
+ * as it was (it can be completed and finished again), and a finished one
+ * is finished once, so that a second call has nothing to do. */
+int rm_schema_finish(rm_schema *s, rm_diag *d) {
+  int i, pk;
+  if (s->finished) return 0;
+  for (i = 0; i < s->nfields; i++)
+    if (check_range(s, &s->fields[i], d) < 0) return -1;
+  if ((pk = find_primary_key(s, d)) < 0) return -1;
+  s->pk = pk;
+  s->fields[pk].flags &= ~RM_F_OPTIONAL; /* a key is always required */
+  s->nunique = 0;
+  for (i = 0; i < s->nfields; i++)
+    if (i != pk && (s->fields[i].flags & RM_F_UNIQUE)) s->unique[s->nunique++] = i;
   note_indexes(s);
   s->finished = 1;
   return 0;
@@ -343,9 +398,26 @@ int rm_schema_finish(rm_schema *s, rm_diag *d) {
 const char *rm_schema_name(const rm_schema *s) { return s->name; }
 int rm_schema_nfields(const rm_schema *s) { return s->nfields; }
 int rm_schema_primary_key(const rm_schema *s) { return s->pk; }
-const char *rm_field_name(const rm_schema *s, int i) { return s->fields[i].name; }
-rm_ftype rm_field_type(const rm_schema *s, int i) { return s->fields[i].type; }
-unsigned rm_field_flags(const rm_schema *s, int i) { return s->fields[i].flags; }
+
+/* Field getters answer NULL or 0 for an index the schema does not have. */
+static const rm_field *field_at(const rm_schema *s, int i) {
+  return i >= 0 && i < s->nfields ? &s->fields[i] : NULL;
+}
+
+const char *rm_field_name(const rm_schema *s, int i) {
+  const rm_field *f = field_at(s, i);
+  return f ? f->name : NULL;
+}
+
+rm_ftype rm_field_type(const rm_schema *s, int i) {
+  const rm_field *f = field_at(s, i);
+  return f ? f->type : (rm_ftype)0;
+}
+
+unsigned rm_field_flags(const rm_schema *s, int i) {
+  const rm_field *f = field_at(s, i);
+  return f ? f->flags : 0;
+}
 
 /* Lengths first: name may hold NUL bytes (a Lua key, a JSON key). */
 int rm_schema_find(const rm_schema *s, const char *name, size_t len) {

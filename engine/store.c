@@ -75,7 +75,14 @@ oom:
 }
 
 rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d) {
-  rm_table *t = rm_tables_find(&st->tables, s->name);
+  rm_table *t;
+  /* Before finish the key and index positions are not known yet. */
+  if (!s->finished) {
+    rm_diag_set(d, RM_E_CONFIG, "%s: the model is not finished "
+                "(rm_schema_finish) and cannot have a table yet", s->name);
+    return NULL;
+  }
+  t = rm_tables_find(&st->tables, s->name);
   if (t == NULL) return create_table(st, s, d);
   if (rm_schema_compatible(t->schema, s)) return t;
   if (t->count == 0) {

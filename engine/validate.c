@@ -102,7 +102,13 @@ static int coerce_json(const rm_schema *s, const rm_field *f,
 }
 
 int rm_field_coerce(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
-  const rm_field *f = &s->fields[field];
+  const rm_field *f;
+  if (field < 0 || field >= s->nfields) {
+    rm_diag_set(d, RM_E_CONFIG, "%s: no field %d (the model has %d)", s->name,
+                field, s->nfields);
+    return -1;
+  }
+  f = &s->fields[field];
   if (v->tag == RM_V_NIL) return 0;
   switch (f->type) {
     case RM_T_STRING:
@@ -265,9 +271,10 @@ static int check_choices(const rm_schema *s, const rm_field *f,
 
 /* Counted rather than read off d: once d is full it stops growing. */
 int rm_field_validate(const rm_schema *s, int field, rm_value *v, rm_diag *d) {
-  const rm_field *f = &s->fields[field];
+  const rm_field *f;
   int broken = 0;
   if (rm_field_coerce(s, field, v, d) < 0) return -1;
+  f = &s->fields[field];
   if (v->tag == RM_V_NIL) {
     if (f->flags & RM_F_OPTIONAL) return 0;
     rm_diag_field_error(d, f->name, "required", "%s.%s: is required",

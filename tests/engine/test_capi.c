@@ -223,9 +223,206 @@ static void test_null_children(void) {
   rm_node_unref(a);
 }
 
+/* ------------------------------------------------------------ schemas */
+
+static void config_refused(int rc, const rm_diag *d, const char *what) {
+  ok(rc == -1 && d->kind == RM_E_CONFIG, "%s is refused (%s)", what, d->message);
+}
+
+/* Setters check the field index: a schema holds RM_MAX_FIELDS fields, and
+ * index 200 wrote past it. */
+static void test_setter_indexes(void) {
+  rm_schema *s = rm_schema_new("Open");
+  rm_diag d;
+  static const int bad[] = {-1, 1, 200};
+  size_t i;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+    int f = bad[i];
+    rm_diag_init(&d);
+    config_refused(rm_schema_set_length(s, f, 1, 5, &d), &d, "set_length on a missing field");
+    rm_diag_init(&d);
+    config_refused(rm_schema_set_bound(s, f, "ge", rm_int(0), &d), &d,
+                   "set_bound on a missing field");
+    rm_diag_init(&d);
+    config_refused(rm_schema_add_choice(s, f, rm_int(0), &d), &d,
+                   "add_choice on a missing field");
+    rm_diag_init(&d);
+    config_refused(rm_schema_set_pattern(s, f, "^a", 2, &d), &d,
+                   "set_pattern on a missing field");
+    diag("field index %d", f);
+  }
+  ok(rm_field_name(s, 200) == NULL && rm_field_name(s, -1) == NULL,
+     "rm_field_name of a missing field is NULL");
+  ok(rm_field_type(s, 200) == 0 && rm_field_flags(s, 200) == 0,
+     "rm_field_type and rm_field_flags of a missing field are 0");
+  {
+    rm_value v = rm_int(1);
+    rm_diag_init(&d);
+    config_refused(rm_field_validate(s, 200, &v, &d), &d, "validating a missing field");
+  }
+  rm_diag_init(&d);
+  config_refused(rm_schema_add_field(s, NULL, RM_T_STRING, 0, &d), &d,
+                 "a field without a name");
+  rm_diag_init(&d);
+  config_refused(rm_schema_add_field(s, "t", (rm_ftype)99, 0, &d), &d,
+                 "a field of an unknown type");
+  ok(rm_schema_new(NULL) == NULL, "rm_schema_new(NULL) is NULL");
+  is_int(rm_schema_nfields(s), 1, "the refused calls added no field");
+  rm_schema_unref(s);
+}
+
+/* After rm_schema_finish nothing changes a schema: tables hold it, and
+ * their records were checked against its rules. */
+static void test_finished_is_fixed(void) {
+  rm_schema *s = rm_schema_new("Fixed");
+  rm_value v;
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(s, "name", RM_T_STRING, RM_F_OPTIONAL, &d);
+  rm_schema_add_field(s, "n", RM_T_INTEGER, RM_F_OPTIONAL, &d);
+  ok(rm_schema_finish(s, &d) == 0, "the schema is finished");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_bound(s, 2, "ge", rm_int(10), &d), &d,
+                 "set_bound after finish");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_pattern(s, 1, "^x$", 3, &d), &d,
+                 "set_pattern after finish");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_length(s, 1, 3, 3, &d), &d, "set_length after finish");
+  rm_diag_init(&d);
+  config_refused(rm_schema_add_choice(s, 2, rm_int(1), &d), &d, "add_choice after finish");
+  rm_diag_init(&d);
+  config_refused(rm_schema_add_field(s, "more", RM_T_STRING, 0, &d), &d,
+                 "add_field after finish");
+  ok(strstr(d.message, "finished") != NULL, "... saying the model is finished");
+  v = rm_int(5);
+  rm_diag_init(&d);
+  ok(rm_field_validate(s, 2, &v, &d) == 0, "n = 5 is still valid (%s)", d.message);
+  v = S("abc");
+  rm_diag_init(&d);
+  ok(rm_field_validate(s, 1, &v, &d) == 0, "name = \"abc\" is still valid (%s)",
+     d.message);
+  rm_diag_init(&d);
+  ok(rm_schema_finish(s, &d) == 0, "finishing again is a no-op that succeeds");
+  rm_schema_unref(s);
+}
+
+/* A second finish appended the unique fields again: with 127 of them
+ * before the key, unique[] overflowed. */
+static void test_finish_twice(void) {
+  rm_schema *s = rm_schema_new("Wide");
+  rm_store *st = rm_store_new();
+  rm_table *t;
+  rm_diag d;
+  rm_value v[RM_MAX_FIELDS];
+  unsigned char buf[RM_MAX_FIELDS * 4];
+  int i;
+  rm_diag_init(&d);
+  for (i = 0; i < RM_MAX_FIELDS - 1; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "u%d", i);
+    rm_schema_add_field(s, name, RM_T_INTEGER, RM_F_UNIQUE, &d);
+  }
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  ok(rm_schema_finish(s, &d) == 0, "a model with 127 unique fields is finished (%s)",
+     d.message);
+  ok(rm_schema_finish(s, &d) == 0, "a second finish succeeds");
+  t = rm_store_table(st, s, &d);
+  for (i = 0; i < RM_MAX_FIELDS; i++) v[i] = rm_int(i);
+  rm_record_encode(s, v, buf);
+  rm_diag_init(&d);
+  ok(t != NULL && rm_table_put(t, buf, rm_record_encoded_size(s, v), RM_PUT_CREATE,
+                               NULL, &d) == 0,
+     "its table stores a record (%s)", d.message);
+  v[RM_MAX_FIELDS - 1] = rm_int(1000);
+  rm_record_encode(s, v, buf);
+  rm_diag_init(&d);
+  ok(rm_table_put(t, buf, rm_record_encoded_size(s, v), RM_PUT_CREATE, NULL, &d) == -1 &&
+         d.kind == RM_E_DUPLICATE,
+     "... and still refuses a repeated unique value (%s)", d.message);
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
+/* A failing finish leaves the schema as it was, so that the declaration
+ * can be completed and finished again. */
+static void test_failed_finish_changes_nothing(void) {
+  rm_schema *s = rm_schema_new("Pair");
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "a", RM_T_INTEGER, RM_F_PRIMARY_KEY | RM_F_OPTIONAL, &d);
+  rm_schema_add_field(s, "b", RM_T_STRING, RM_F_PRIMARY_KEY, &d);
+  ok(rm_schema_finish(s, &d) == -1, "two primary keys: finish fails");
+  is_int(rm_schema_primary_key(s), -1, "... and the schema has no primary key");
+  ok(rm_field_flags(s, 0) & RM_F_OPTIONAL, "... nor lost a field's flags");
+  rm_schema_unref(s);
+
+  s = rm_schema_new("Late");
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "email", RM_T_STRING, RM_F_UNIQUE, &d);
+  ok(rm_schema_finish(s, &d) == -1, "no primary key: finish fails");
+  rm_diag_init(&d);
+  ok(rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d) == 1,
+     "... the schema still takes fields");
+  ok(rm_schema_finish(s, &d) == 0 && rm_schema_primary_key(s) == 1,
+     "... and finishes once it has a key (%s)", d.message);
+  rm_schema_unref(s);
+}
+
+/* set_length twice: each call is checked against the end already set. */
+static void test_length_twice(void) {
+  rm_schema *s = rm_schema_new("Len");
+  rm_diag d;
+  rm_value v = S("abcdefgh");
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(s, "name", RM_T_STRING, 0, &d);
+  ok(rm_schema_set_length(s, 1, 1, 5, &d) == 0, "length 1 to 5 is set");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_length(s, 1, 10, -1, &d), &d,
+                 "a min_length of 10 above the max_length of 5 set before");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_length(s, 1, -1, 0, &d), &d,
+                 "a max_length of 0 below the min_length of 1 set before");
+  ok(rm_schema_set_length(s, 1, 2, -1, &d) == 0, "a min_length of 2 is fine");
+  rm_schema_finish(s, &d);
+  rm_diag_init(&d);
+  ok(rm_field_validate(s, 1, &v, &d) == -1 && d.nerrors == 1 &&
+         strcmp(d.errors[0].code, "max_length") == 0,
+     "8 characters break max_length 5 only (%s)", d.message);
+  rm_schema_unref(s);
+}
+
+/* A table needs a finished schema: before finish the key is -1. */
+static void test_unfinished_table(void) {
+  rm_schema *s = rm_schema_new("Draft");
+  rm_store *st = rm_store_new();
+  const rm_record *r = NULL;
+  rm_table *t;
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  is_int(rm_schema_primary_key(s), -1, "before finish the primary key is -1");
+  t = rm_store_table(st, s, &d);
+  ok(t == NULL && d.kind == RM_E_CONFIG && rm_store_find(st, "Draft") == NULL,
+     "rm_store_table refuses an unfinished schema (%s)", d.message);
+  if (t != NULL) rm_table_get(t, rm_int(1), &r, &d);
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
 int main(void) {
   test_put_sizes();
   test_cond_args();
   test_null_children();
+  test_setter_indexes();
+  test_finished_is_fixed();
+  test_finish_twice();
+  test_failed_finish_changes_nothing();
+  test_length_twice();
+  test_unfinished_table();
   return done_testing();
 }

@@ -10,19 +10,25 @@
 
 #define S(lit) rm_str(lit, sizeof lit - 1)
 
-/* A model whose field 1 has the pattern; NULL (after a failing check)
- * when it is refused. */
-static rm_schema *with_pattern(const char *pattern, rm_diag *d) {
+/* A model whose field 1 has the pattern, and a max_length when max_len
+ * is not -1; NULL (after a failing check) when it is refused. */
+static rm_schema *with_pattern_length(const char *pattern, int64_t max_len,
+                                      rm_diag *d) {
   rm_schema *s = rm_schema_new("Item");
   rm_diag_init(d);
   rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, d);
   rm_schema_add_field(s, "code", RM_T_STRING, RM_F_OPTIONAL, d);
   if (rm_schema_set_pattern(s, 1, pattern, strlen(pattern), d) < 0 ||
+      rm_schema_set_length(s, 1, -1, max_len, d) < 0 ||
       rm_schema_finish(s, d) < 0) {
     rm_schema_unref(s);
     return NULL;
   }
   return s;
+}
+
+static rm_schema *with_pattern(const char *pattern, rm_diag *d) {
+  return with_pattern_length(pattern, -1, d);
 }
 
 /* The first rule code broken by v ("" if none); *nerrors gets the count. */
@@ -125,11 +131,10 @@ static void test_bad_patterns(void) {
 /* All broken rules come in one pass: length, pattern, choices. */
 static void test_with_other_rules(void) {
   rm_diag d;
-  rm_schema *s = with_pattern("^[a-z]+$", &d);
+  rm_schema *s = with_pattern_length("^[a-z]+$", 3, &d);
   rm_value v = S("ABCDEF");
   int n;
   if (!ok(s != NULL, "^[a-z]+$ compiles")) return;
-  rm_schema_set_length(s, 1, -1, 3, &d);
   check(s, v, &n, &d);
   ok(n == 2 && strcmp(d.errors[0].code, "max_length") == 0 &&
      strcmp(d.errors[1].code, "pattern") == 0,
@@ -138,12 +143,17 @@ static void test_with_other_rules(void) {
   check(s, v, &n, &d);
   ok(n == 1 && strcmp(d.errors[0].code, "utf8") == 0,
      "invalid UTF-8 is reported before any matching");
-  {
-    rm_diag e;
-    rm_diag_init(&e);
-    ok(rm_schema_set_pattern(s, 1, "^x$", 3, &e) == 0, "a second pattern replaces the first");
-    matches(s, S("x"), "the replacing pattern");
-  }
+  rm_schema_unref(s);
+  /* Before finish, that is: a finished schema takes no new rules. */
+  s = rm_schema_new("Item");
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(s, "code", RM_T_STRING, 0, &d);
+  rm_schema_set_pattern(s, 1, "^[a-z]+$", 8, &d);
+  ok(rm_schema_set_pattern(s, 1, "^x$", 3, &d) == 0 && rm_schema_finish(s, &d) == 0,
+     "a second pattern replaces the first");
+  matches(s, S("x"), "the replacing pattern");
+  is_str(check(s, S("abc"), &n, &d), "pattern", "the first pattern is gone");
   rm_schema_unref(s);
 }
 
