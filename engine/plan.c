@@ -138,7 +138,8 @@ static void plan_order(const rm_table *t, const rm_query *q, rm_plan *p) {
   int f;
   if (q->order.nterms != 1) return;
   f = q->order.field[0];
-  if (s->index_of[f] < 0) return;
+  /* Running refuses a missing field; explain plans it as unordered. */
+  if (f < 0 || f >= s->nfields || s->index_of[f] < 0) return;
   if (p->kind == RM_PLAN_SCAN) {
     p->kind = RM_PLAN_RANGE;
     p->in_seq = 0;

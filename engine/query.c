@@ -63,9 +63,32 @@ static int after(const rm_table *t, const rm_query *q, const rm_record *r) {
   return r->seq > pos->seq;
 }
 
+/* The end of the window [offset, offset + limit) of a checked query
+ * (offset >= 0), or INT64_MAX. */
 static int64_t saturating_end(int64_t offset, int64_t limit) {
   if (limit < 0 || limit > INT64_MAX - offset) return INT64_MAX;
   return offset + limit;
+}
+
+/* What in q the engine cannot run, or NULL: a negative offset, a limit
+ * below -1 (the one "no limit"), order terms that are not fields of t.
+ * Refused rather than clamped, so that run and count agree and a host's
+ * arithmetic mistake shows. */
+static const char *query_fault(const rm_table *t, const rm_query *q) {
+  int i;
+  if (q->offset < 0) return "a negative offset";
+  if (q->limit < -1) return "a limit below -1";
+  if (q->order.nterms < 0 || q->order.nterms > RM_MAX_ORDER)
+    return "a number of order terms outside 0 to RM_MAX_ORDER";
+  for (i = 0; i < q->order.nterms; i++)
+    if (q->order.field[i] < 0 || q->order.field[i] >= t->schema->nfields)
+      return "an order term on a field the model does not have";
+  return NULL;
+}
+
+static long refuse_query(const rm_table *t, const char *why, rm_diag *d) {
+  rm_diag_set(d, RM_E_CONFIG, "%s: invalid query (%s)", t->name, why);
+  return -1;
 }
 
 /* Candidates that pass the where clause and the keyset position go to
@@ -249,7 +272,8 @@ static size_t stop_after(const rm_query *q, const rm_plan *p) {
 static void sort_candidates(const rm_table *t, const rm_query *q,
                             const rm_plan *p, const rm_record **out, size_t n) {
   sort_ctx ctx;
-  if (in_final_order(q, p)) return;
+  /* n < 2: nothing to sort, and out may be NULL (qsort_r wants an array). */
+  if (n < 2 || in_final_order(q, p)) return;
   ctx.s = t->schema;
   ctx.order = &q->order;
   qsort_r((void *)out, n, sizeof *out, compare_records, &ctx);
@@ -263,6 +287,7 @@ static size_t capacity(const rm_table *t, const rm_query *q,
 
 size_t rm_query_capacity(const rm_table *t, const rm_query *q) {
   rm_plan plan;
+  if (query_fault(t, q) != NULL) return 0; /* run refuses it */
   rm_plan_query(t, q, &plan);
   return capacity(t, q, &plan);
 }
@@ -290,7 +315,8 @@ static long run_planned(const rm_table *t, const rm_query *q,
 long rm_query_run(const rm_table *t, const rm_query *q,
                   const rm_record **out, size_t cap, rm_diag *d) {
   rm_plan plan;
-  (void)d;
+  const char *fault = query_fault(t, q);
+  if (fault != NULL) return refuse_query(t, fault, d);
   rm_plan_query(t, q, &plan);
   return run_planned(t, q, &plan, out, cap);
 }
@@ -299,7 +325,9 @@ long rm_query_run_within(const rm_table *t, const rm_query *q,
                          const rm_record **out, size_t cap, size_t *need,
                          rm_diag *d) {
   rm_plan plan;
-  (void)d;
+  const char *fault = query_fault(t, q);
+  *need = 0;
+  if (fault != NULL) return refuse_query(t, fault, d);
   rm_plan_query(t, q, &plan);
   *need = capacity(t, q, &plan);
   if (*need > cap) return -2;
@@ -318,6 +346,7 @@ static int64_t window(const rm_query *q, int64_t n) {
 int64_t rm_query_count(const rm_table *t, const rm_query *q) {
   rm_plan plan;
   gather g;
+  if (query_fault(t, q) != NULL) return -1;
   rm_plan_query(t, q, &plan);
   if (plan.kind == RM_PLAN_RANGE && plan.covers &&
       (q->after == NULL || q->after->start))

@@ -374,7 +374,12 @@ typedef struct rm_position {
 
 /* What to run: records matching `where` (NULL: all), in `order` (no
  * terms: insertion order), only those after `after` (NULL: from the
- * start), skipping `offset`, at most `limit` (-1: no limit). */
+ * start), skipping `offset`, at most `limit` (-1: no limit). `where` must
+ * be built on the table's schema (or a compatible one; not checked). A
+ * negative offset, a limit below -1, or order terms outside 0 to
+ * RM_MAX_ORDER or on fields the model does not have make the query
+ * invalid: run and run_within refuse it (RM_E_CONFIG), count gives -1,
+ * capacity 0. */
 typedef struct rm_query {
   const rm_node *where;
   /* What cursors identify the query by, when set: `where` without the
@@ -390,29 +395,33 @@ typedef struct rm_query {
 void rm_query_init(rm_query *q);
 
 /* How many record pointers rm_query_run may need for q: the size of the
- * `out` array to give it. */
+ * `out` array to give it (0 for an invalid query). */
 size_t rm_query_capacity(const rm_table *t, const rm_query *q);
 /* Runs q over t, writing up to `cap` record pointers to out (cap >=
- * rm_query_capacity(t, q) is always enough). Returns how many, or -1 (diag
- * filled) when out of memory. The pointers are valid until the next write
- * to t. */
+ * rm_query_capacity(t, q) is always enough; out may be NULL when cap is
+ * 0). Returns how many, or -1 with RM_E_CONFIG in d when q is invalid
+ * (see rm_query). It allocates nothing, so it does not fail for want of
+ * memory. The pointers are valid until the next write to t. */
 long rm_query_run(const rm_table *t, const rm_query *q,
                   const rm_record **out, size_t cap, rm_diag *d);
 /* rm_query_run with the capacity worked out from the same plan: runs q
  * when rm_query_capacity(t, q) <= cap, else runs nothing, sets *need to
  * that capacity and returns -2. Saves planning q twice (a plan may look
- * up a key or a range) when a small buffer is likely to do. */
+ * up a key or a range) when a small buffer is likely to do. -1 (and
+ * *need 0) for an invalid q, as rm_query_run. */
 long rm_query_run_within(const rm_table *t, const rm_query *q,
                          const rm_record **out, size_t cap, size_t *need,
                          rm_diag *d);
-/* The number of records rm_query_run would return. */
+/* The number of records rm_query_run would return; -1 for an invalid
+ * q. */
 int64_t rm_query_count(const rm_table *t, const rm_query *q);
 
 /* How a query runs (q:explain()). */
 typedef struct rm_explain {
-  const char *index;   /* the indexed field used, or NULL for a full scan */
+  const char *index;   /* the indexed field used, or NULL for a full scan;
+                          the field's name, owned by the table's schema */
   int scan;            /* 1 for a full scan */
-  const char *plan;    /* "full scan", "index range", ... */
+  const char *plan;    /* "full scan", "index range", ...: static */
   size_t estimate;     /* records the access path visits */
   int sorted;          /* results are sorted after gathering */
 } rm_explain;

@@ -414,6 +414,106 @@ static void test_unfinished_table(void) {
   rm_schema_unref(s);
 }
 
+/* ------------------------------------------------------------ queries */
+
+/* An Item table with ids 1..n. */
+static rm_table *items(rm_store *st, const rm_schema *s, int n) {
+  rm_diag d;
+  rm_table *t;
+  unsigned char buf[64];
+  int i;
+  rm_diag_init(&d);
+  t = rm_store_table(st, s, &d);
+  for (i = 1; i <= n; i++)
+    rm_table_put(t, buf, encode_item(s, i, NULL, buf), RM_PUT_CREATE, NULL, &d);
+  return t;
+}
+
+/* run and count agree that q is refused: -1 from both, a configuration
+ * error from run. */
+static void query_refused(const rm_table *t, const rm_query *q, const char *what) {
+  const rm_record *out[16];
+  size_t need = 99;
+  rm_diag d;
+  long n;
+  rm_diag_init(&d);
+  n = rm_query_run(t, q, out, 16, &d);
+  ok(n == -1 && d.kind == RM_E_CONFIG, "run refuses %s (%ld: %s)", what, n, d.message);
+  rm_diag_init(&d);
+  n = rm_query_run_within(t, q, out, 16, &need, &d);
+  ok(n == -1 && d.kind == RM_E_CONFIG, "... run_within too (%ld)", n);
+  is_int(rm_query_count(t, q), -1, "... and count is -1");
+  is_uint(rm_query_capacity(t, q), 0, "... and capacity 0");
+}
+
+static void test_offset_limit(void) {
+  rm_schema *s = item_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t = items(st, s, 5);
+  const rm_record *out[16];
+  rm_explain ex;
+  rm_query q;
+  rm_diag d;
+  rm_query_init(&q);
+  q.offset = -3;
+  query_refused(t, &q, "offset -3");
+  q.offset = INT64_MIN;
+  q.limit = 5;
+  query_refused(t, &q, "offset INT64_MIN with a limit");
+  q.offset = 0;
+  q.limit = -2;
+  query_refused(t, &q, "limit -2");
+  q.limit = INT64_MIN;
+  query_refused(t, &q, "limit INT64_MIN");
+  q.limit = -1;
+  q.order.nterms = RM_MAX_ORDER + 1;
+  query_refused(t, &q, "more order terms than RM_MAX_ORDER");
+  q.order.nterms = -1;
+  query_refused(t, &q, "a negative number of order terms");
+  q.order.nterms = 1;
+  q.order.field[0] = 99;
+  query_refused(t, &q, "an order term on a missing field");
+  rm_query_explain(t, &q, &ex);
+  ok(ex.scan, "explain of that query is a full scan, reading no missing field");
+  q.order.field[0] = -1;
+  query_refused(t, &q, "an order term on field -1");
+
+  rm_query_init(&q);
+  q.offset = INT64_MAX;
+  q.limit = INT64_MAX;
+  rm_diag_init(&d);
+  ok(rm_query_run(t, &q, out, 16, &d) == 0 && rm_query_count(t, &q) == 0,
+     "offset and limit INT64_MAX run and count nothing");
+  q.offset = 3;
+  q.limit = -1;
+  ok(rm_query_run(t, &q, out, 16, &d) == 2 && rm_query_count(t, &q) == 2,
+     "offset 3 of 5 runs and counts 2");
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
+/* A run into no buffer at all: nothing to gather, sort or move (qsort_r
+ * was called with NULL). */
+static void test_run_without_buffer(void) {
+  rm_schema *s = item_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t = items(st, s, 3);
+  rm_query q;
+  rm_diag d;
+  size_t need = 99;
+  rm_query_init(&q);
+  q.order.nterms = 1;
+  q.order.field[0] = F_SCORE; /* not indexed: the results are sorted */
+  q.order.desc[0] = 1;
+  rm_diag_init(&d);
+  is_int(rm_query_run(t, &q, NULL, 0, &d), 0, "run with out NULL and cap 0 gives 0");
+  is_int(rm_query_run_within(t, &q, NULL, 0, &need, &d), -2,
+         "run_within with no room asks for more");
+  is_uint(need, 3, "... as much as three records take");
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
 int main(void) {
   test_put_sizes();
   test_cond_args();
@@ -424,5 +524,7 @@ int main(void) {
   test_failed_finish_changes_nothing();
   test_length_twice();
   test_unfinished_table();
+  test_offset_limit();
+  test_run_without_buffer();
   return done_testing();
 }
