@@ -155,13 +155,16 @@ static void decompose(double t, int64_t *secs, int64_t *micros) {
   }
 }
 
+/* decompose converts to int64_t, which NaN, infinities and times far out
+ * of range cannot become: such times are returned as they are. */
 double rm_datetime_round(double t) {
   int64_t secs, micros;
+  if (!rm_datetime_valid(t)) return t;
   decompose(t, &secs, &micros);
   return compose(secs, micros);
 }
 
-int rm_datetime_parse(const char *s, size_t len, double *out) {
+int rm_datetime_parse_any(const char *s, size_t len, double *out) {
   size_t i = 0;
   int y, m, d, offset = 0, tod = 0;
   int64_t micros = 0;
@@ -180,9 +183,23 @@ int rm_datetime_parse(const char *s, size_t len, double *out) {
   return 0;
 }
 
+/* Only times rm_datetime_valid accepts are parsed: the fields of the text
+ * are in range, but its offset (or a fraction rounded up) can move it
+ * out of the years 1 to 9999. */
+int rm_datetime_parse(const char *s, size_t len, double *out) {
+  double t;
+  if (rm_datetime_parse_any(s, len, &t) < 0 || !rm_datetime_valid(t)) return -1;
+  *out = t;
+  return 0;
+}
+
+/* Times outside the years 1 to 9999 (NaN and infinities too) have no
+ * text here: an empty string, length 0. */
 size_t rm_datetime_format(double t, char *buf) {
   int64_t secs, micros, days, rem, y;
   int m, d, n;
+  buf[0] = '\0';
+  if (!rm_datetime_valid(t)) return 0;
   decompose(t, &secs, &micros);
   days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   rem = secs - days * 86400;

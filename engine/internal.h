@@ -136,6 +136,12 @@ size_t rm_value_encode(const rm_value *v, unsigned char *out);
 const unsigned char *rm_value_decode(const unsigned char *p,
                                      const unsigned char *end, rm_value *out);
 
+/* rm_datetime_parse without its range check: ISO-8601 text whose time
+ * falls outside the years 1 to 9999 still gives that time (0000-01-01 is
+ * a day before year 1), so that validation can report it as out of range
+ * rather than as not a datetime. */
+int rm_datetime_parse_any(const char *s, size_t len, double *out);
+
 /* A fresh random key for a store's cursor checksums. */
 void rm_cursor_secret(uint64_t secret[2]);
 

@@ -458,16 +458,21 @@ int rm_cursor_decode(const rm_table *t, const rm_query *q, const char *text,
 /* ------------------------------------------------------------- datetimes */
 
 /* Parses ISO-8601 ("2025-01-15T10:30:00Z", "2025-01-15 10:30:00.123+02:00",
- * "2025-01-15") into epoch seconds. Text without offset is UTC. */
+ * "2025-01-15") into epoch seconds. Text without offset is UTC. Returns 0,
+ * or -1 (and *out untouched) for text that is not such a time or whose
+ * time rm_datetime_valid refuses ("0000-01-01", "9999-12-31T23:59-01:00"). */
 int rm_datetime_parse(const char *s, size_t len, double *out);
 /* Formats epoch seconds as "2025-01-15T10:30:00Z", with ".ffffff" when the
- * value has a fraction. buf must hold 40 bytes. Returns the length. */
+ * value has a fraction, NUL-terminated. buf must hold 40 bytes. Returns
+ * the length. For a t that rm_datetime_valid refuses (NaN, infinities,
+ * outside years 1 to 9999) it writes an empty string and returns 0. */
 size_t rm_datetime_format(double t, char *buf);
 /* 1 when t is a time rm_datetime_format can write: finite, in years 1 to
  * 9999. */
 int rm_datetime_valid(double t);
 /* t rounded to the microsecond, as datetime fields store it: the double
- * that formatting t and parsing the text gives back. */
+ * that formatting t and parsing the text gives back. A t that
+ * rm_datetime_valid refuses is returned as it is. */
 double rm_datetime_round(double t);
 /* Current time, epoch seconds with sub-second precision. */
 double rm_datetime_now(void);

@@ -60,7 +60,7 @@ static int coerce_datetime(const rm_schema *s, const rm_field *f,
                            rm_value *v, rm_diag *d) {
   double t;
   if (v->tag == RM_V_INT) *v = rm_float((double)v->u.i);
-  if (v->tag == RM_V_STR && rm_datetime_parse(v->u.s.ptr, v->u.s.len, &t) == 0)
+  if (v->tag == RM_V_STR && rm_datetime_parse_any(v->u.s.ptr, v->u.s.len, &t) == 0)
     *v = rm_float(t);
   if (v->tag == RM_V_FLOAT) {
     if (v->u.f != v->u.f) return nan_error(s, f, d);

@@ -223,6 +223,40 @@ static void test_valid_range(void) {
      "infinities are not valid");
 }
 
+/* Parsing gives only times format can write: the text's calendar fields
+ * may be fine while its offset moves it out of years 1 to 9999. */
+static void test_parse_range(void) {
+  double t = 0;
+  rejects("9999-12-31T23:59:59-23:59");
+  rejects("0000-01-01");
+  rejects("0000-12-31T23:59:59Z");
+  rejects("0001-01-01T00:00:00+00:01");
+  rejects("9999-12-31T23:59:59.9999996Z");
+  parses_to("0000-12-31T23:00:00-01:00", -62135596800.0, 0);
+  parses_to("0001-01-01T00:00:00Z", -62135596800.0, 0);
+  parses_to("9999-12-31T23:59:59+00:00", 253402300799.0, 0);
+  ok(rm_datetime_parse("0000-01-01", 10, &t) == -1 && t == 0,
+     "a refused parse leaves *out alone");
+}
+
+/* format writes an empty string for what rm_datetime_valid refuses (it
+ * converted NaN and 1e300 to int64_t); round returns such times as
+ * they are. */
+static void test_format_invalid(void) {
+  static const double bad[] = {NAN, HUGE_VAL, -HUGE_VAL, 1e300, -1e300,
+                               253402300800.0, -62135596801.0};
+  size_t i;
+  for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char buf[40];
+    memset(buf, 'x', sizeof buf);
+    ok(rm_datetime_format(bad[i], buf) == 0 && buf[0] == '\0',
+       "format %g writes an empty string and returns 0", bad[i]);
+  }
+  ok(isnan(rm_datetime_round(NAN)), "round(NaN) is NaN");
+  ok(rm_datetime_round(1e300) == 1e300 && rm_datetime_round(-HUGE_VAL) == -HUGE_VAL,
+     "round(1e300) and round(-inf) are returned as they are");
+}
+
 static void test_now(void) {
   double before = (double)time(NULL);
   double now = rm_datetime_now();
@@ -240,6 +274,8 @@ int main(void) {
   test_round_trip();
   test_exact_round_trip();
   test_valid_range();
+  test_parse_range();
+  test_format_invalid();
   test_now();
   return done_testing();
 }

@@ -405,6 +405,9 @@ static void test_datetime_fields(const rm_schema *s) {
   invalid(s, F_CREATED, rm_float(253402300800.0), "the start of year 10000",
           "range");
   invalid(s, F_CREATED, rm_float(HUGE_VAL), "infinity", "range");
+  invalid(s, F_CREATED, S("0000-06-01"), "ISO text of year 0", "range");
+  invalid(s, F_CREATED, S("9999-12-31T23:59:59-01:00"),
+          "ISO text whose offset moves it into 10000", "range");
 }
 
 /* ------------------------------------------------------------- rules */
