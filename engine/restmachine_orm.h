@@ -9,11 +9,20 @@
  * - Functions that can fail return 0 on success and -1 on failure, and fill
  *   the rm_diag the caller passed (kind, message, and for validation errors
  *   one entry per broken rule). An operation that fails changes nothing.
+ *   The rm_diag pointer must not be NULL.
+ * - Misuse of this interface that the engine can see (a field index out of
+ *   range, a malformed record, a changed finished schema, a bad query
+ *   window) fails with RM_E_CONFIG instead of crashing. Pointers to engine
+ *   objects (schemas, stores, tables, records, nodes) must be ones the
+ *   engine gave out and that are still alive; they are not checked.
  * - Values passed in (rm_value strings) are borrowed for the duration of the
  *   call; the engine copies what it keeps.
  * - Pointers returned by lookups (records, values decoded from a record)
  *   point into engine memory and stay valid until the next write to the same
- *   table; copy what must live longer.
+ *   table (a put, remove, delete or clear); copy what must live longer.
+ * - Names (schema, field, table) returned as strings are owned by their
+ *   schema or table and live as long as it; the *_name functions of enums
+ *   return static strings.
  */
 #ifndef RESTMACHINE_ORM_H
 #define RESTMACHINE_ORM_H
@@ -237,6 +246,7 @@ size_t rm_record_size(const rm_schema *s, const rm_record *r);
 typedef struct rm_store rm_store;
 typedef struct rm_table rm_table;
 
+/* A new, empty store; NULL when out of memory. */
 rm_store *rm_store_new(void);
 void rm_store_free(rm_store *st);
 /* Caps the bytes the store may hold (0: no cap). Allocations past the cap
@@ -264,6 +274,7 @@ void rm_store_each_table(rm_store *st, void (*fn)(rm_table *, void *),
                          void *ud);
 
 const rm_schema *rm_table_schema(const rm_table *t);
+/* The model's name, owned by the table (valid as long as the store). */
 const char *rm_table_name(const rm_table *t);
 size_t rm_table_count(const rm_table *t);
 /* Increases on every write; iterators compare it to detect changes. */
@@ -291,7 +302,8 @@ int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
 int rm_table_put_many(rm_table *t, const unsigned char *const *data,
                       const size_t *size, size_t n, rm_put_mode mode,
                       rm_diag *d);
-/* Removes a record found by a lookup or query of this table. */
+/* Removes a record found by a lookup or query of this table since its
+ * last write (not checked). */
 void rm_table_remove(rm_table *t, const rm_record *r);
 /* The record whose primary key equals `key` (coerced to the key's type),
  * or NULL. Returns -1 only when the key has the wrong type. */
@@ -300,6 +312,8 @@ int rm_table_get(const rm_table *t, rm_value key, const rm_record **out,
 /* Removes the record with this key; returns 1 if one was removed, 0 if
  * none, -1 on a key of the wrong type. */
 int rm_table_delete(rm_table *t, rm_value key, rm_diag *d);
+/* Removes every record. A write like the others: the table's version
+ * increases and record pointers taken from it are invalid. */
 void rm_table_clear(rm_table *t);
 
 /* Iteration in insertion order: pos starts at 0; returns NULL at the end.
@@ -442,10 +456,12 @@ uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q);
  * keyed checksum (SipHash with the store's secret), so that a tampered,
  * truncated or foreign cursor is refused. */
 
-/* The length of the cursor text for pos. */
+/* The length of the cursor text for pos (made by rm_query_position or
+ * rm_cursor_decode: nterms within 0 to RM_MAX_ORDER, not checked). */
 size_t rm_cursor_size(const rm_position *pos);
-/* Writes the cursor text for pos into out (rm_cursor_size(pos) bytes);
- * returns its length, or 0 when out of memory. */
+/* Writes the cursor text for pos into out (rm_cursor_size(pos) bytes, no
+ * NUL added: use the length returned); returns its length, or 0 when out
+ * of memory. */
 size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
                         const rm_position *pos, char *out);
 /* Reads cursor text back into pos. `scratch` (len bytes) holds the

@@ -514,6 +514,38 @@ static void test_run_without_buffer(void) {
   rm_schema_unref(s);
 }
 
+/* ------------------------------------------------ documented behaviour */
+
+/* What the header promises about clear, cursors and static names. */
+static void test_documented(void) {
+  rm_schema *s = item_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t = items(st, s, 3);
+  uint64_t version = rm_table_version(t);
+  const rm_record *r = NULL;
+  rm_position pos;
+  rm_query q;
+  rm_diag d;
+  char text[256];
+  size_t len;
+  rm_diag_init(&d);
+  rm_query_init(&q);
+  rm_table_get(t, rm_int(2), &r, &d);
+  rm_query_position(t, &q, r, &pos);
+  len = rm_cursor_size(&pos);
+  memset(text, '#', sizeof text);
+  ok(len < sizeof text && rm_cursor_encode(t, &q, &pos, text) == len &&
+         text[len] == '#',
+     "rm_cursor_encode writes its length in bytes and no NUL");
+  rm_table_clear(t);
+  ok(rm_table_version(t) > version && rm_table_count(t) == 0,
+     "rm_table_clear is a write: the version moves on");
+  is_str(rm_errkind_name(RM_E_CONFIG), "ConfigurationError", "rm_errkind_name");
+  is_str(rm_ftype_name((rm_ftype)99), "unknown", "rm_ftype_name of a bad type");
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
 int main(void) {
   test_put_sizes();
   test_cond_args();
@@ -526,5 +558,6 @@ int main(void) {
   test_unfinished_table();
   test_offset_limit();
   test_run_without_buffer();
+  test_documented();
   return done_testing();
 }
