@@ -226,9 +226,9 @@ int rm_schema_set_pattern(rm_schema *s, int field, const char *pattern,
   rm_pattern *p;
   char err[200];
   if (f == NULL) return -1;
-  if (pattern == NULL && len > 0) {
-    rm_diag_set(d, RM_E_CONFIG, "%s.%s: a pattern of %zu bytes at NULL",
-                s->name, f->name, len);
+  if (pattern == NULL) {
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: the pattern is NULL", s->name,
+                f->name);
     return -1;
   }
   if (f->type != RM_T_STRING) {

@@ -234,10 +234,11 @@ static void config_refused(int rc, const rm_diag *d, const char *what) {
 static void test_setter_indexes(void) {
   rm_schema *s = rm_schema_new("Open");
   rm_diag d;
-  static const int bad[] = {-1, 1, 200};
+  static const int bad[] = {-1, 2, 200};
   size_t i;
   rm_diag_init(&d);
   rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(s, "name", RM_T_STRING, 0, &d);
   for (i = 0; i < sizeof bad / sizeof *bad; i++) {
     int f = bad[i];
     rm_diag_init(&d);
@@ -268,8 +269,12 @@ static void test_setter_indexes(void) {
   rm_diag_init(&d);
   config_refused(rm_schema_add_field(s, "t", (rm_ftype)99, 0, &d), &d,
                  "a field of an unknown type");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_pattern(s, 1, NULL, 0, &d), &d, "a NULL pattern");
+  rm_diag_init(&d);
+  config_refused(rm_schema_set_bound(s, 0, NULL, rm_int(0), &d), &d, "a NULL bound name");
   ok(rm_schema_new(NULL) == NULL, "rm_schema_new(NULL) is NULL");
-  is_int(rm_schema_nfields(s), 1, "the refused calls added no field");
+  is_int(rm_schema_nfields(s), 2, "the refused calls added no field");
   rm_schema_unref(s);
 }
 
