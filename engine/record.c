@@ -80,21 +80,26 @@ const unsigned char *rm_value_decode(const unsigned char *p,
 
 /* ------------------------------------------------ checking host bytes */
 
-/* Whether a value with this tag may stand in a field of this type, as
- * rm_field_coerce leaves it (datetimes as floats). Nil may stand in any
+#define TAG(t) (1u << (t))
+
+/* The tags a field of each type may hold, as rm_field_coerce leaves its
+ * values (datetimes as floats), a bit per rm_vtag. Nil may stand in any
  * field but the key; whether the field may be empty is a rule, checked by
- * validation. */
+ * validation. A table rather than a switch: put runs this per field. */
+static const unsigned char tags_of_type[RM_T_JSON + 1] = {
+    0,                              /* no type 0 */
+    TAG(RM_V_STR),                  /* RM_T_STRING */
+    TAG(RM_V_STR),                  /* RM_T_BYTES */
+    TAG(RM_V_INT),                  /* RM_T_INTEGER */
+    TAG(RM_V_INT) | TAG(RM_V_FLOAT), /* RM_T_NUMBER */
+    TAG(RM_V_FALSE) | TAG(RM_V_TRUE), /* RM_T_BOOLEAN */
+    TAG(RM_V_FLOAT),                /* RM_T_DATETIME */
+    TAG(RM_V_JSON)                  /* RM_T_JSON */
+};
+
 static int tag_fits(rm_ftype type, unsigned tag) {
-  switch (type) {
-    case RM_T_STRING:
-    case RM_T_BYTES: return tag == RM_V_STR;
-    case RM_T_INTEGER: return tag == RM_V_INT;
-    case RM_T_NUMBER: return tag == RM_V_INT || tag == RM_V_FLOAT;
-    case RM_T_BOOLEAN: return tag == RM_V_FALSE || tag == RM_V_TRUE;
-    case RM_T_DATETIME: return tag == RM_V_FLOAT;
-    case RM_T_JSON: return tag == RM_V_JSON;
-  }
-  return 0;
+  return (unsigned)type <= RM_T_JSON && tag <= RM_V_JSON &&
+         (tags_of_type[type] & TAG(tag)) != 0;
 }
 
 /* The payload of a value tagged `tag` at p, within end: the position

@@ -65,7 +65,12 @@ static inline const unsigned char *rm_varint_get_checked(
  * one encoding. */
 static inline const unsigned char *rm_varint_get_canonical(
     const unsigned char *p, const unsigned char *end, uint64_t *n) {
-  const unsigned char *q = rm_varint_get_checked(p, end, n);
+  const unsigned char *q;
+  if (p < end && *p < 0x80) { /* one byte: the common case */
+    *n = *p;
+    return p + 1;
+  }
+  q = rm_varint_get_checked(p, end, n);
   if (q == NULL || (size_t)(q - p) != rm_varint_size(*n)) return NULL;
   return q - p == 10 && p[9] > 1 ? NULL : q;
 }
