@@ -226,9 +226,14 @@ static const unsigned char *decode(const unsigned char *p, rm_value *out) {
   return p;
 }
 
+/* A field index the schema does not have reads as nil rather than past
+ * the record. */
 void rm_record_get(const rm_schema *s, const unsigned char *data, int field,
                    rm_value *out) {
-  (void)s;
+  if (field < 0 || field >= s->nfields) {
+    *out = rm_nil();
+    return;
+  }
   decode(skip_to(data, field), out);
 }
 

@@ -218,7 +218,7 @@ size_t rm_record_encoded_size(const rm_schema *s, const rm_value *vals);
 void rm_record_encode(const rm_schema *s, const rm_value *vals,
                       unsigned char *out);
 /* Decodes field `field` of an encoded record. String values point into
- * `data`. */
+ * `data`. A field index outside [0, nfields) gives nil. */
 void rm_record_get(const rm_schema *s, const unsigned char *data, int field,
                    rm_value *out);
 /* Decodes every field into vals[0..nfields-1]. */

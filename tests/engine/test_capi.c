@@ -254,6 +254,18 @@ static void test_setter_indexes(void) {
                    "set_pattern on a missing field");
     diag("field index %d", f);
   }
+  {
+    rm_schema *item = item_schema();
+    unsigned char rec[64];
+    rm_value v = rm_int(7);
+    encode_item(item, 1, "one", rec);
+    rm_record_get(item, rec, NFIELDS, &v);
+    ok(v.tag == RM_V_NIL, "rm_record_get of a field past the last is nil");
+    v = rm_int(7);
+    rm_record_get(item, rec, -1, &v);
+    ok(v.tag == RM_V_NIL, "... and of field -1");
+    rm_schema_unref(item);
+  }
   ok(rm_field_name(s, 200) == NULL && rm_field_name(s, -1) == NULL,
      "rm_field_name of a missing field is NULL");
   ok(rm_field_type(s, 200) == 0 && rm_field_flags(s, 200) == 0,
