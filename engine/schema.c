@@ -147,7 +147,7 @@ int rm_schema_set_bound(rm_schema *s, int field, const char *bound,
   }
   rm_diag_init(&tmp);
   if (v.tag == RM_V_NIL || rm_field_coerce(s, field, &v, &tmp) < 0) {
-    rm_diag_set(d, RM_E_CONFIG, "%s.%s: option %s must be a %s value",
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: option %s must be a value of type %s",
                 s->name, f->name, bound, rm_ftype_name(f->type));
     return -1;
   }
@@ -201,7 +201,7 @@ int rm_schema_add_choice(rm_schema *s, int field, rm_value v, rm_diag *d) {
     return -1;
   }
   if (v.tag == RM_V_NIL || rm_field_coerce(s, field, &v, &tmp) < 0) {
-    rm_diag_set(d, RM_E_CONFIG, "%s.%s: every choice must be a %s value",
+    rm_diag_set(d, RM_E_CONFIG, "%s.%s: every choice must be a value of type %s",
                 s->name, f->name, rm_ftype_name(f->type));
     return -1;
   }

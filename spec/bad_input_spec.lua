@@ -238,6 +238,17 @@ describe("bad input", function()
       end)
     end)
 
+    it("rejects hook and mixin lists with holes, which would drop what follows", function()
+      local function log() end
+      expect("ConfigurationError", catch(Model, "Thing", { model_backend = backend,
+        id = Field.string { primary_key = true }, before_save = { log, nil, log } }), "Thing", "before_save")
+      expect("ConfigurationError", catch(Model, "Thing", { model_backend = backend,
+        id = Field.string { primary_key = true }, mixins = { orm.mixins.Timestamp, nil, orm.mixins.Expiration } }),
+        "Thing", "mixins")
+      expect("ConfigurationError", catch(Model, "Thing", { model_backend = backend,
+        id = Field.string { primary_key = true }, after_save = { log, x = log } }), "Thing", "after_save")
+    end)
+
     it("rejects a model name that is empty or holds a zero byte", function()
       for _, name in ipairs { "", "Th\0ing" } do
         expect("ConfigurationError", catch(Model, name, { model_backend = backend, id = Field.string { primary_key = true } }),

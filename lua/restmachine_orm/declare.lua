@@ -139,6 +139,10 @@ end
 -- A hook option: a function or a list of functions.
 local function hook_list(model_name, key, value)
   local list = (type(value) == "table" and not is_callable(value)) and value or { value }
+  if not is_list(list) then
+    config_error("%s: %s must be a function or a list of functions (keys 1 to n, no holes)",
+      model_name, key)
+  end
   for i, fn in ipairs(list) do
     if not is_callable(fn) then
       config_error("%s: %s hook #%d is a %s, not a function", model_name, key, i, type(fn))
@@ -314,8 +318,9 @@ function declare.read(model_name, spec)
                  hooks = {}, extensions = {}, query_filters = {}, options = own.options }
   for _, h in ipairs(declare.HOOKS) do decl.hooks[h] = {} end
   local mixins = own.options.mixins
-  if mixins ~= nil and type(mixins) ~= "table" then
-    config_error("%s: mixins must be a list of tables, got %s", model_name, type(mixins))
+  if mixins ~= nil and not is_list(mixins) then
+    config_error("%s: mixins must be a list of tables (keys 1 to n, no holes), got %s",
+      model_name, type(mixins))
   end
   for i, mixin in ipairs(mixins or {}) do
     if type(mixin) ~= "table" or Field.is_field(mixin) then
