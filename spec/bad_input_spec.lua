@@ -13,9 +13,10 @@ local expect, expect_rule = support.expect, support.expect_rule
 describe("bad input", function()
   local backend, User
 
-  before_each(function()
-    backend = InMemoryBackend()
-    User = Model("User", {
+  -- The model of these specs, under a name (a twin of User is another
+  -- model with the same fields).
+  local function user_model(name)
+    return Model(name, {
       model_backend = backend,
       id = Field.string { primary_key = true },
       email = Field.string {},
@@ -24,6 +25,11 @@ describe("bad input", function()
       score = Field.number { optional = true },
       is_active = Field.boolean { default = true },
     })
+  end
+
+  before_each(function()
+    backend = InMemoryBackend()
+    User = user_model("User")
     User:create { id = "seed", email = "seed@example.com", name = "Seed", age = 40 }
   end)
 
@@ -578,15 +584,7 @@ describe("bad input", function()
       })
       Other:create { id = "o1", e = 5 }
       -- The same fields as User, under another name.
-      Twin = Model("Twin", {
-        model_backend = backend,
-        id = Field.string { primary_key = true },
-        email = Field.string {},
-        name = Field.string {},
-        age = Field.integer { optional = true },
-        score = Field.number { optional = true },
-        is_active = Field.boolean { default = true },
-      })
+      Twin = user_model("Twin")
     end)
 
     -- Every way of running a query; each must refuse the changed one.

@@ -260,8 +260,9 @@ describe("Q", function()
       assert.same({ "p2", "p3", "p4", "p5" }, ids(Person:where():not_(e):all()))
     end)
 
-    it("evaluates a chain of 100,000 | or ~ correctly, without crashing the process", function()
-      local out, ended = run_child([[
+    -- The child scripts' start: P with 100 records, n = 1..100, and
+    -- try(label, fn), which prints fn's result or its error.
+    local CHILD_PRELUDE = [[
         local orm = require("restmachine_orm")
         local Q = orm.Q
         local backend = orm.backends.InMemoryBackend()
@@ -273,8 +274,12 @@ describe("Q", function()
         for i = 1, 100 do P:create { id = "p" .. i, n = i } end
         local function try(label, fn)
           local ok, res = pcall(fn)
-          print(label, ok and res or ("error: " .. tostring(res)))
+          print(label, ok and tostring(res) or ("error: " .. tostring(res)))
         end
+]]
+
+    it("evaluates a chain of 100,000 | or ~ correctly, without crashing the process", function()
+      local out, ended = run_child(CHILD_PRELUDE .. [[
         local e = Q { n = 0 }
         for i = 1, 100000 do e = e | Q { n = i } end
         try("count", function() return P:where(e):count() end)
@@ -293,20 +298,7 @@ describe("Q", function()
     end)
 
     it("evaluates chains of 100,000 built from the right, and writes deep chains with tostring", function()
-      local out, ended = run_child([[
-        local orm = require("restmachine_orm")
-        local Q = orm.Q
-        local backend = orm.backends.InMemoryBackend()
-        local P = orm.Model("P", {
-          model_backend = backend,
-          id = orm.Field.string { primary_key = true },
-          n = orm.Field.integer {},
-        })
-        for i = 1, 100 do P:create { id = "p" .. i, n = i } end
-        local function try(label, fn)
-          local ok, res = pcall(fn)
-          print(label, ok and tostring(res) or ("error: " .. tostring(res)))
-        end
+      local out, ended = run_child(CHILD_PRELUDE .. [[
         local N = 100000
         local right, left = Q { n = 0 }, Q { n = 0 }
         for i = 1, N do right = Q { n = i } | right end
