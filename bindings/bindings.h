@@ -122,6 +122,8 @@ l_instance *rml_push_instance(lua_State *L, int model_idx,
  * caller to look r up again. */
 l_instance *rml_push_record(lua_State *L, int model_idx, const rm_table *t,
                             const rm_record *r);
+/* The instance at idx, or NULL when the value there is none. */
+l_instance *rml_toinstance(lua_State *L, int idx);
 l_instance *rml_checkinstance(lua_State *L, int idx);
 /* How rml_build_instance reads its spec. */
 enum {

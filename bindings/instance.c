@@ -258,10 +258,7 @@ static int l_to_table(lua_State *L) {
 /* core.instance_model(u) -> the model's Lua table (nil if not an
  * instance). */
 static int l_instance_model(lua_State *L) {
-  l_instance *u = lua_touserdata(L, 1);
-  if (u == NULL || lua_type(L, 1) != LUA_TUSERDATA ||
-      lua_rawlen(L, 1) < sizeof *u || u->magic != RM_INSTANCE_MAGIC)
-    return 0;
+  if (rml_toinstance(L, 1) == NULL) return 0;
   lua_getiuservalue(L, 1, INST_MODEL);
   lua_getiuservalue(L, -1, MODEL_CLASS);
   return 1;

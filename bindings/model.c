@@ -270,11 +270,17 @@ static void not_an_instance(lua_State *L, int idx) {
                  luaL_typename(L, idx), name, name);
 }
 
-l_instance *rml_checkinstance(lua_State *L, int idx) {
+l_instance *rml_toinstance(lua_State *L, int idx) {
   l_instance *u = lua_touserdata(L, idx);
   if (u == NULL || lua_type(L, idx) != LUA_TUSERDATA ||
       lua_rawlen(L, idx) < sizeof *u || u->magic != RM_INSTANCE_MAGIC)
-    not_an_instance(L, idx);
+    return NULL;
+  return u;
+}
+
+l_instance *rml_checkinstance(lua_State *L, int idx) {
+  l_instance *u = rml_toinstance(L, idx);
+  if (u == NULL) not_an_instance(L, idx);
   return u;
 }
 
@@ -519,25 +525,53 @@ static int l_class_functions(lua_State *L) {
   return 1;
 }
 
-/* core.save(instance): insert if new, else update. Returns the instance. */
+/* Raises for own_instance: u is another model's instance, or NULL when
+ * the value at 1 is none (u.save() written for u:save(), mostly). */
+static void not_own(lua_State *L, const l_model *m, const l_instance *u,
+                    const char *method) {
+  const char *name = rm_schema_name(m->schema);
+  if (u != NULL)
+    rml_raise_kind(L, RM_E_CONFIG, "%s: %s expects an instance of %s, got "
+                   "one of %s", name, method, name, rm_schema_name(u->schema));
+  rml_raise_kind(L, RM_E_CONFIG, "%s: %s expects an instance of %s, got %s: "
+                 "call instance methods with a colon, u:%s() rather than "
+                 "u.%s()", name, method, name,
+                 lua_isnone(L, 1) ? "nil" : luaL_typename(L, 1), method,
+                 method);
+}
+
+/* The instance methods save, delete and reload are C closures of one
+ * model (upvalue 1, its core), not functions shared by every model: one
+ * model's method given another model's instance (U.delete(h), or u.delete
+ * kept and called on h) would write h without h's hooks, extensions and
+ * auto_now stamps. The check is one pointer comparison, each model
+ * having its own schema; the messages are those of model.lua's own(). */
+static l_instance *own_instance(lua_State *L, const char *method) {
+  const l_model *m = lua_touserdata(L, lua_upvalueindex(1));
+  l_instance *u = rml_toinstance(L, 1);
+  if (u == NULL || u->schema != m->schema) not_own(L, m, u, method);
+  return u;
+}
+
+/* u:save(): insert if new, else update. Returns u. */
 static int l_save(lua_State *L) {
-  l_instance *u = rml_checkinstance(L, 1);
+  l_instance *u = own_instance(L, "save");
   lua_settop(L, 1);
-  lua_getiuservalue(L, 1, INST_MODEL);
+  lua_pushvalue(L, lua_upvalueindex(1));
   put_instance(L, 2, u, u->persisted ? RM_PUT_UPDATE : RM_PUT_CREATE);
   lua_settop(L, 1);
   return 1;
 }
 
-/* core.delete(instance) -> true if a stored record was deleted. */
+/* u:delete() -> true if a stored record was deleted. */
 static int l_delete(lua_State *L) {
-  l_instance *u = rml_checkinstance(L, 1);
+  l_instance *u = own_instance(L, "delete");
   rm_table *t;
   rm_value key;
   rm_diag d;
   int rc;
   lua_settop(L, 1);
-  lua_getiuservalue(L, 1, INST_MODEL);
+  lua_pushvalue(L, lua_upvalueindex(1));
   t = rml_model_table(L, 2);
   rm_record_get(u->schema, u->data, rm_schema_primary_key(u->schema), &key);
   rm_diag_init(&d);
@@ -667,20 +701,20 @@ static const rm_record *stored_record(lua_State *L, rm_table *t,
   return NULL;
 }
 
-/* core.reload(u): replaces u's data with a copy of the stored record of
- * its primary key, as an assignment replaces it (INST_BUFFER), and
- * returns u, now persisted with every field loaded. The buffer is made
- * before the copy; should a finalizer run by that allocation write to the
- * table, the record is looked up again. */
+/* u:reload(): replaces u's data with a copy of the stored record of its
+ * primary key, as an assignment replaces it (INST_BUFFER), and returns u,
+ * now persisted with every field loaded. The buffer is made before the
+ * copy; should a finalizer run by that allocation write to the table, the
+ * record is looked up again. */
 static int l_reload(lua_State *L) {
-  l_instance *u = rml_checkinstance(L, 1);
+  l_instance *u = own_instance(L, "reload");
   const rm_record *r;
   rm_table *t;
   unsigned char *buf;
   uint64_t version;
   size_t size;
   lua_settop(L, 1);
-  lua_getiuservalue(L, 1, INST_MODEL);
+  lua_pushvalue(L, lua_upvalueindex(1));
   t = rml_model_table(L, 2);
   for (;;) {
     r = stored_record(L, t, u);
@@ -715,6 +749,21 @@ static int l_stored(lua_State *L) {
   return 1;
 }
 
+/* core.instance_methods(model) -> {save=, delete=, reload=}: the model's
+ * own C closures (own_instance). */
+static int l_instance_methods(lua_State *L) {
+  static const luaL_Reg fns[] = {{"save", l_save},
+                                 {"delete", l_delete},
+                                 {"reload", l_reload},
+                                 {NULL, NULL}};
+  rml_checkmodel(L, 1);
+  lua_settop(L, 1);
+  lua_createtable(L, 0, 3);
+  lua_insert(L, 1);
+  luaL_setfuncs(L, fns, 1);
+  return 1;
+}
+
 /* core.model_table_check(model): raises unless the model can reach its
  * table (it has a backend, and the backend accepts its fields). */
 static int l_model_check(lua_State *L) {
@@ -732,10 +781,8 @@ void rml_open_model(lua_State *L) {
                                  {"check_choice", l_check_choice},
                                  {"class_functions", l_class_functions},
                                  {"instance", l_instance_new},
-                                 {"save", l_save},
-                                 {"delete", l_delete},
+                                 {"instance_methods", l_instance_methods},
                                  {"put", l_put},
-                                 {"reload", l_reload},
                                  {"stored", l_stored},
                                  {NULL, NULL}};
   if (luaL_newmetatable(L, RM_MODEL_MT)) luaL_setfuncs(L, meta, 0);

@@ -881,6 +881,126 @@ describe("Hooks", function()
     end)
   end)
 
+  -- One model's save, delete or reload given another model's instance
+  -- (U.delete(h), or u.delete kept and called on h) would write it without
+  -- its own model's hooks and auto_now stamps. H has both, U has neither
+  -- (its methods are the C fast paths); both refuse the other's instances
+  -- with the same message, and nothing is written.
+  describe("instance methods given another model's instance", function()
+    local H, U, log, h, u
+
+    before_each(function()
+      H = Model("H", {
+        model_backend = backend,
+        id = Field.string { primary_key = true },
+        name = "string",
+        updated_at = Field.datetime { auto_now = true },
+        before_save = function(x) log[#log + 1] = "before_save:" .. x.id end,
+        after_save = function(x) log[#log + 1] = "after_save:" .. x.id end,
+        after_load = function(x) log[#log + 1] = "after_load:" .. x.id end,
+        before_delete = function(x) log[#log + 1] = "before_delete:" .. x.id end,
+        after_delete = function(x) log[#log + 1] = "after_delete:" .. x.id end,
+      })
+      U = Model("U", { model_backend = backend, id = Field.string { primary_key = true }, name = "string" })
+      log = {}
+      H:create { id = "h1", name = "kept" }
+      U:create { id = "u1", name = "kept" }
+      h, u = H:get "h1", U:get "u1"
+      log = {}
+    end)
+
+    -- The stored records are as created (read without H's after_load).
+    local function unchanged(stamp)
+      assert.equal(1, H:count())
+      assert.equal(1, U:count())
+      local stored = H:where { id = "h1" }:select("name", "updated_at"):first()
+      assert.equal("kept", stored.name)
+      if stamp then assert.equal(stamp, stored.updated_at) end
+      assert.equal("kept", U:where { id = "u1" }:select("name"):first().name)
+    end
+
+    for _, method in ipairs { "save", "delete", "reload" } do
+      it("refuse it in " .. method .. ", the model without hooks given one with hooks", function()
+        local stamp = h.updated_at
+        h.name = "changed"
+        local err = catch(u[method], h)
+        expect("ConfigurationError", err)
+        assert.equal(("U: %s expects an instance of U, got one of H"):format(method), err.message)
+        local kept = u[method]
+        err = catch(kept, h)
+        assert.equal(("U: %s expects an instance of U, got one of H"):format(method), err.message)
+        assert.same({}, log)
+        assert.equal("changed", h.name) -- not reloaded either
+        unchanged(stamp)
+      end)
+
+      it("refuse it in " .. method .. ", the model with hooks given one without", function()
+        u.name = "changed"
+        local err = catch(h[method], u)
+        expect("ConfigurationError", err)
+        assert.equal(("H: %s expects an instance of H, got one of U"):format(method), err.message)
+        assert.same({}, log)
+        assert.equal("changed", u.name)
+        unchanged()
+      end)
+
+      it("refuse it in " .. method .. " between two models without hooks with the same fields", function()
+        local Twin = Model("Twin", { model_backend = backend, id = Field.string { primary_key = true },
+                                     name = "string" })
+        local t = Twin:create { id = "t1", name = "kept" }
+        t.name = "changed"
+        local err = catch(u[method], t)
+        assert.equal(("U: %s expects an instance of U, got one of Twin"):format(method), err.message)
+        err = catch(t[method], u)
+        assert.equal(("Twin: %s expects an instance of Twin, got one of U"):format(method), err.message)
+        assert.equal("kept", Twin:where { id = "t1" }:select("name"):first().name)
+        unchanged()
+      end)
+
+      it("refuse a value that is no instance in " .. method .. " as with hooks", function()
+        for _, bad in ipairs { 5, {}, "u1", false } do
+          for _, x in ipairs { { u, "U" }, { h, "H" } } do
+            local err = catch(x[1][method], bad)
+            expect("ConfigurationError", err)
+            assert.equal(("%s: %s expects an instance of %s, got %s: call instance methods with a colon, "
+              .. "u:%s() rather than u.%s()"):format(x[2], method, x[2], type(bad), method, method),
+              err.message)
+          end
+        end
+        for _, x in ipairs { { u, "U" }, { h, "H" } } do
+          local err = catch(function() return x[1][method]() end)
+          assert.equal(("%s: %s expects an instance of %s, got nil: call instance methods with a colon, "
+            .. "u:%s() rather than u.%s()"):format(x[2], method, x[2], method, method), err.message)
+        end
+        assert.same({}, log)
+        unchanged()
+      end)
+    end
+
+    it("still work on the model's own instances, kept before the backend changed", function()
+      local save, delete, reload = u.save, u.delete, u.reload
+      local other = InMemoryBackend()
+      U.model_backend = other
+      assert.equal(0, U:count())
+      U:create { id = "u1", name = "other" }
+      u.name = "moved"
+      assert.is_true(rawequal(u, save(u)))
+      assert.equal("moved", U:get("u1").name)
+      u.name = "local"
+      assert.is_true(rawequal(u, reload(u)))
+      assert.equal("moved", u.name)
+      assert.is_true(u:delete())
+      assert.is_false(delete(u))
+      assert.equal(0, U:count())
+      expect("ConfigurationError", catch(save, h), "U", "one of H")
+      U.model_backend = backend
+      assert.equal("kept", U:get("u1").name)
+      assert.is_true(U:get("u1"):save():reload():delete())
+      assert.equal(0, U:count())
+      assert.same({}, log)
+    end)
+  end)
+
   describe("hooks using the store", function()
     it("may read the store", function()
       local User

@@ -163,6 +163,8 @@ end
 
 -- u.save() for u:save(), or another model's instance, would fail inside
 -- the lifecycle or run this model's hooks on it: a clear error instead.
+-- The model's C methods (core.instance_methods) refuse them with the same
+-- messages.
 local function own(m, u, method)
   local model = core.instance_model(u)
   if model == m.class then return u end
@@ -178,20 +180,23 @@ end
 -- The class functions and instance methods that depend on the lifecycle:
 -- the C fast paths, or Lua wrappers when hooks, auto_now fields,
 -- extensions or query filters are declared. Run again when hooks are
--- added or the backend changes.
+-- added or the backend changes. The fast instance methods are the model's
+-- own C closures (m.fast_methods), which refuse other models' instances.
 local function install_paths(m, funcs, fast, methods)
   lifecycle.refresh(m)
   local stores, loads = lifecycle.stores(m), lifecycle.loads(m)
   -- Query filters and modify_query extensions apply to get as to any
   -- query, so get goes through a query then.
   local filtered = m.filtered
-  methods.save = stores and function(u) return lifecycle.save(m, own(m, u, "save")) end or core.save
+  local own_c = m.fast_methods
+  methods.save = stores and function(u) return lifecycle.save(m, own(m, u, "save")) end
+    or own_c.save
   methods.delete = stores and function(u) return lifecycle.delete(m, own(m, u, "delete")) end
-    or core.delete
+    or own_c.delete
   -- A reloaded instance is loaded again, in place: deserialized by
   -- extensions, then after_load.
   methods.reload = loads and function(u) return lifecycle.reload(m, own(m, u, "reload")) end
-    or core.reload
+    or own_c.reload
   local cls = m.class
   local function arg(a, b)
     if rawequal(a, cls) then return b end
@@ -231,10 +236,9 @@ function M.Model(name, spec)
     errors.raise("ConfigurationError", ("Model %s expects a spec table"):format(name), nil, 2)
   end
   local decl = declare.read(name, spec)
+  -- save, delete and reload are set by install_paths.
   local methods = {
-    save = core.save, delete = core.delete,
-    is_persisted = core.is_persisted, to_table = core.to_table,
-    to_json = core.to_json, reload = core.reload,
+    is_persisted = core.is_persisted, to_table = core.to_table, to_json = core.to_json,
   }
   for k, v in pairs(decl.methods) do methods[k] = v end
 
@@ -256,6 +260,7 @@ function M.Model(name, spec)
 
   local funcs = lua_class_functions(m)
   local fast = core.class_functions(m.core, cls, m.get_by_conditions)
+  m.fast_methods = core.instance_methods(m.core)
   m.fast_get = fast.get -- the stored record by key, without hooks or filters
   funcs.name = name
   m.refresh = function() install_paths(m, funcs, fast, methods) end
