@@ -13,27 +13,21 @@
 
 static rm_mem *table_mem(rm_table *t) { return &t->store->mem; }
 
-int rm_index_init(rm_table *t) {
-  int i, n = t->schema->nindexed;
-  t->trees = NULL;
+int rm_index_new(rm_table *t, const rm_schema *s, rm_btree **out) {
+  int i, n = s->nindexed;
+  *out = NULL;
   if (n == 0) return 0;
-  t->trees = rm_mem_alloc(table_mem(t), (size_t)n * sizeof *t->trees);
-  if (t->trees == NULL) return -1;
-  for (i = 0; i < n; i++) rm_btree_init(&t->trees[i], table_mem(t));
+  *out = rm_mem_alloc(table_mem(t), (size_t)n * sizeof **out);
+  if (*out == NULL) return -1;
+  for (i = 0; i < n; i++) rm_btree_init(&(*out)[i], table_mem(t));
   return 0;
 }
 
-int rm_index_reshape(rm_table *t, const rm_schema *s) {
-  int i, n = s->nindexed;
-  rm_btree *trees = NULL;
-  if (n > 0) {
-    trees = rm_mem_alloc(table_mem(t), (size_t)n * sizeof *trees);
-    if (trees == NULL) return -1;
-    for (i = 0; i < n; i++) rm_btree_init(&trees[i], table_mem(t));
-  }
+int rm_index_init(rm_table *t) { return rm_index_new(t, t->schema, &t->trees); }
+
+void rm_index_replace(rm_table *t, rm_btree *trees) {
   rm_index_free(t);
   t->trees = trees;
-  return 0;
 }
 
 void rm_index_clear(rm_table *t) {

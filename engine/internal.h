@@ -228,9 +228,12 @@ struct rm_store {
  * unchanged values move to the new record, the others of the old record
  * go. */
 int rm_index_init(rm_table *t);
-/* Replaces the (empty) table's indexes with those schema s declares; -1
- * when out of memory, with the old ones kept. */
-int rm_index_reshape(rm_table *t, const rm_schema *s);
+/* The empty indexes schema s declares, allocated from t's store but not
+ * installed (*out NULL when s declares none); -1 when out of memory. */
+int rm_index_new(rm_table *t, const rm_schema *s, rm_btree **out);
+/* Frees t's indexes (those of t->schema) and installs trees, made by
+ * rm_index_new for the schema t is about to take. Cannot fail. */
+void rm_index_replace(rm_table *t, rm_btree *trees);
 void rm_index_free(rm_table *t);
 void rm_index_clear(rm_table *t);
 int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old);

@@ -265,7 +265,9 @@ size_t rm_store_records(const rm_store *st);
  * compatible one (rm_schema_compatible) gets the table as it is, which
  * keeps its schema; any other gets RM_E_CONFIG unless the table is empty,
  * and then the table takes the new schema (dropping its reference to the
- * old one). The table lives as long as the store. */
+ * old one). Out of memory while taking the new schema (RM_E_MEMORY)
+ * leaves the table as it was: schema, indexes, version and the store's
+ * bytes. The table lives as long as the store. */
 rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d);
 /* The table named `name`, or NULL if no model of that name was used. */
 rm_table *rm_store_find(rm_store *st, const char *name);

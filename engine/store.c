@@ -74,6 +74,25 @@ oom:
   return NULL;
 }
 
+/* An empty table takes the newer declaration (fixtures redeclare models
+ * freely); its maps are empty, so nothing is keyed by the old layout, and
+ * unique maps are made by their first add. The indexes are remade for the
+ * new fields: allocated first, so that running out of memory leaves the
+ * table as it was; what follows only frees. */
+static rm_table *swap_schema(rm_table *t, const rm_schema *s, rm_diag *d) {
+  rm_btree *trees;
+  if (rm_index_new(t, s, &trees) < 0) {
+    rm_diag_set(d, RM_E_MEMORY, "%s: out of memory", s->name);
+    return NULL;
+  }
+  rm_table_clear(t);          /* the old schema's slots, maps and trees */
+  rm_index_replace(t, trees); /* reads the old schema's index count */
+  rm_schema_ref((rm_schema *)s);
+  rm_schema_unref(t->schema);
+  t->schema = (rm_schema *)s;
+  return t;
+}
+
 rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d) {
   rm_table *t;
   /* Before finish the key and index positions are not known yet. */
@@ -85,20 +104,7 @@ rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d) {
   t = rm_tables_find(&st->tables, s->name);
   if (t == NULL) return create_table(st, s, d);
   if (rm_schema_compatible(t->schema, s)) return t;
-  if (t->count == 0) {
-    /* An empty table takes the newer declaration (fixtures redeclare
-     * models freely); its maps are empty, so nothing is keyed by the old
-     * layout. The indexes are remade for the new fields. */
-    rm_table_clear(t);
-    if (rm_index_reshape(t, s) < 0) {
-      rm_diag_set(d, RM_E_MEMORY, "%s: out of memory", s->name);
-      return NULL;
-    }
-    rm_schema_ref((rm_schema *)s);
-    rm_schema_unref(t->schema);
-    t->schema = (rm_schema *)s;
-    return t;
-  }
+  if (t->count == 0) return swap_schema(t, s, d);
   rm_diag_set(d, RM_E_CONFIG,
               "%s: this backend holds %zu %s records declared with other "
               "fields; clear them (backend:clear(%s)) or use another backend",

@@ -518,6 +518,137 @@ static rm_table *table_everywhere(rm_store *st, const rm_schema *s) {
   return t;
 }
 
+/* ---------------------------------------------------- schema swaps */
+
+/* U declared again with other fields, more of them indexed: an empty
+ * table of the first U takes it (rm_store_table), remaking its indexes. */
+static rm_schema *other_user_schema(void) {
+  static const char *const names[] = {"a", "b", "c", "d"};
+  rm_schema *s = rm_schema_new("U");
+  rm_diag d;
+  int i;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  for (i = 0; i < 4; i++)
+    rm_schema_add_field(s, names[i], RM_T_INTEGER, RM_F_INDEX, &d);
+  if (rm_schema_finish(s, &d) < 0) diag("schema refused: %s", d.message);
+  return s;
+}
+
+/* What a failed swap must leave as it was. */
+typedef struct table_state {
+  const rm_schema *schema;
+  size_t count, bytes, nslots, capslots;
+  uint64_t version;
+  const rm_btree *trees;
+} table_state;
+
+static void state_take(const rm_store *st, const rm_table *t, table_state *ts) {
+  memset(ts, 0, sizeof *ts); /* compared with memcmp */
+  ts->schema = rm_table_schema(t);
+  ts->count = rm_table_count(t);
+  ts->bytes = rm_store_bytes(st);
+  ts->nslots = t->nslots;
+  ts->capslots = t->capslots;
+  ts->version = rm_table_version(t);
+  ts->trees = t->trees;
+}
+
+static int state_same(const rm_store *st, const rm_table *t,
+                      const table_state *ts) {
+  table_state now;
+  state_take(st, t, &now);
+  return memcmp(&now, ts, sizeof now) == 0;
+}
+
+/* n >= 500 over the index on n: the old indexes still answer. */
+static int64_t count_n(rm_table *t) {
+  rm_value v = rm_int(500);
+  rm_query q;
+  rm_diag d;
+  int64_t n;
+  rm_diag_init(&d);
+  rm_query_init(&q);
+  q.where = rm_node_cond(rm_table_schema(t), F_N, RM_OP_GTE, &v, 1, &d);
+  n = rm_query_count(t, &q);
+  rm_node_unref((rm_node *)q.where);
+  return n;
+}
+
+/* The U table, emptied by deletes (its slot array and trees still
+ * allocated), takes the other U under every limit from below its bytes
+ * upward: each failure is RM_E_MEMORY and leaves schema, count, version,
+ * slots, indexes and bytes as they were, the old indexes still in use;
+ * then the swap succeeds. */
+static void test_swap_everywhere(void) {
+  rm_schema *s = user_schema(), *s2 = other_user_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t, *got;
+  table_state before;
+  expected e;
+  size_t k, size;
+  int failures = 0, bad = 0, usable = 1, i;
+  unsigned char *buf;
+  rm_diag d;
+  rm_diag_init(&d);
+  t = rm_store_table(st, s, &d);
+  for (i = 0; i < 40; i++) {
+    set(&e, "", INT64_MIN, 1000 + i);
+    buf = encode(s, i, &e, &size);
+    rm_table_put(t, buf, size, RM_PUT_CREATE, NULL, &d);
+    free(buf);
+  }
+  for (i = 0; i < 40; i++) {
+    char key[16];
+    key_of(i, key);
+    rm_table_delete(t, rm_str(key, strlen(key)), &d);
+  }
+  state_take(st, t, &before);
+  /* k == 0 stands for a limit of 1 byte, below what the store holds. */
+  for (k = 0; k < 10000; k++) {
+    rm_store_set_limit(st, k == 0 ? 1 : before.bytes + k - 1);
+    rm_diag_init(&d);
+    got = rm_store_table(st, s2, &d);
+    rm_store_set_limit(st, 0);
+    if (got != NULL) break;
+    failures++;
+    if (d.kind != RM_E_MEMORY || !state_same(st, t, &before)) bad++;
+    if (k == 0) {
+      /* Still the first U, indexes and all: a record goes in and out. */
+      set(&e, "", INT64_MIN, 700);
+      buf = encode(s, 0, &e, &size);
+      usable = rm_table_put(t, buf, size, RM_PUT_CREATE, NULL, &d) == 0 &&
+               count_n(t) == 1 && rm_table_delete(t, rm_str("k000", 4), &d) == 1;
+      free(buf);
+      state_take(st, t, &before);
+    }
+  }
+  ok(failures > 1 && bad == 0,
+     "a schema swap fails cleanly with RM_E_MEMORY %d times (%d changed the "
+     "table or the store's bytes)", failures, bad);
+  ok(usable, "... and after a failure the table works with its old indexes");
+  ok(got == t && rm_table_schema(t) == s2 && rm_table_count(t) == 0,
+     "... then succeeds: the table takes the new schema");
+  rm_schema_unref(s);
+  if (got == t) {
+    rm_value v[5];
+    unsigned char rec[64];
+    rm_query q;
+    rm_value two = rm_int(2);
+    for (i = 0; i < 5; i++) v[i] = rm_int(i + 1);
+    rm_record_encode(s2, v, rec);
+    rm_diag_init(&d);
+    rm_query_init(&q);
+    q.where = rm_node_cond(s2, 4, RM_OP_GTE, &two, 1, &d);
+    ok(rm_table_put(t, rec, rm_record_encoded_size(s2, v), RM_PUT_CREATE,
+                    NULL, &d) == 0 && rm_query_count(t, &q) == 1,
+       "... and its new indexes answer queries (%s)", d.message);
+    rm_node_unref((rm_node *)q.where);
+  }
+  rm_store_free(st);
+  rm_schema_unref(s2);
+}
+
 /* Set when main returns normally. An exit() from inside the engine (as
  * uthash's default fatal handler does when out of memory) would otherwise
  * end the output silently. */
@@ -557,6 +688,7 @@ int main(void) {
   t = table_everywhere(st, s);
   rm_store_free(st);
   rm_schema_unref(s);
+  test_swap_everywhere();
   status = done_testing();
   finished = 1;
   return status;
