@@ -349,7 +349,9 @@ static int run_update(lua_State *L, rm_table *t, const rm_query *rq, int values)
 /* q:explain(): how the query runs. */
 static int run_explain(lua_State *L, const rm_table *t, const rm_query *rq) {
   rm_explain e;
-  rm_query_explain(t, rq, &e);
+  rm_diag d;
+  rm_diag_init(&d);
+  if (rm_query_explain(t, rq, &e, &d) < 0) return rml_raise(L, &d);
   lua_createtable(L, 0, 5);
   if (e.index) lua_pushstring(L, e.index);
   else lua_pushnil(L);

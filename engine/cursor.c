@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "plan.h"
 
 #define CURSOR_VERSION 1
 #define HEADER_BYTES (1 + 8 + 1 + 8 + 1)
@@ -182,7 +182,9 @@ static int read_values(const unsigned char *p, const unsigned char *end,
 int rm_cursor_decode(const rm_table *t, const rm_query *q, const char *text,
                      size_t len, rm_position *pos, unsigned char *scratch,
                      rm_diag *d) {
-  long n = b64_decode(text, len, scratch);
+  long n;
+  if (rm_where_check(t, q->where, d) < 0) return -1;
+  n = b64_decode(text, len, scratch);
   if (n < HEADER_BYTES + MAC_BYTES) return bad_cursor(d, t, "malformed");
   if (siphash(t->store->secret, scratch, (size_t)n - 8) !=
       read_le64(scratch + n - 8))

@@ -2,7 +2,9 @@
  * Condition trees: immutable, reference-counted AND/OR/NOT trees of field
  * conditions ("age__gte = 18"), checked against the schema when built,
  * hashed for query fingerprints (a normal form worked out as each node is
- * built) and matched against encoded records.
+ * built) and matched against encoded records. A tree remembers its schema,
+ * so that one of another model is refused rather than matched by field
+ * index against records laid out differently.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +158,7 @@ void rm_node_unref(rm_node *n) {
   while (n != NULL && --n->refs == 0) {
     rm_node *next = n->a;
     rm_node_unref(n->b);
+    if (n->kind == RM_N_COND) rm_schema_unref(n->schema);
     rm_xfree(n);
     n = next;
   }
@@ -301,6 +304,8 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
     node = alloc_node(RM_N_COND, n * sizeof *tmp + text, d);
   }
   if (node != NULL) {
+    node->schema = (rm_schema *)s;
+    rm_schema_ref(node->schema);
     node->field = field;
     node->op = op;
     node->nvals = n;
@@ -318,10 +323,33 @@ rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
   return node;
 }
 
+int rm_node_fits(const rm_node *n, const rm_schema *s) {
+  return n == NULL || n->schema == NULL || n->schema == s ||
+         rm_schema_compatible(n->schema, s);
+}
+
+/* Trees whose conditions name fields of schemas that differ do not mix:
+ * the result could be run on neither model. */
+static int mixed_schemas(const rm_node *a, const rm_node *b, rm_diag *d) {
+  const rm_schema *x = a->schema, *y = b != NULL ? b->schema : NULL;
+  if (x == NULL || y == NULL || rm_node_fits(a, y)) return 0;
+  if (strcmp(x->name, y->name) != 0)
+    rm_diag_set(d, RM_E_CONFIG, "%s: its conditions cannot be combined with "
+                "conditions of model %s", x->name, y->name);
+  else
+    rm_diag_set(d, RM_E_CONFIG, "%s: conditions built on two declarations "
+                "of the model with different fields cannot be combined",
+                x->name);
+  return 1;
+}
+
 /* AND and OR keep the smaller subtree in b (they commute). */
 static rm_node *combine(rm_nkind kind, rm_node *a, rm_node *b, rm_diag *d) {
-  rm_node *n = alloc_node(kind, 0, d);
+  rm_node *n;
+  if (mixed_schemas(a, b, d)) return NULL;
+  n = alloc_node(kind, 0, d);
   if (n == NULL) return NULL;
+  n->schema = a->schema != NULL ? a->schema : b != NULL ? b->schema : NULL;
   if (b != NULL && b->size > a->size) {
     rm_node *t = a;
     a = b;
@@ -428,8 +456,8 @@ static int cond_holds(const rm_node *n, const rm_value *v) {
 
 /* Iterates down `a` carrying a negation flag; recurses only into the
  * smaller `b`. */
-int rm_node_matches(const rm_node *n, const rm_schema *s,
-                    const unsigned char *data) {
+int rm_node_eval(const rm_node *n, const rm_schema *s,
+                 const unsigned char *data) {
   int negate = 0;
   rm_value v;
   for (;;) {
@@ -440,13 +468,20 @@ int rm_node_matches(const rm_node *n, const rm_schema *s,
         return cond_holds(n, &v) != negate;
       case RM_N_NOT: negate = !negate; break;
       case RM_N_AND:
-        if (!rm_node_matches(n->b, s, data)) return negate;
+        if (!rm_node_eval(n->b, s, data)) return negate;
         break;
       case RM_N_OR:
-        if (rm_node_matches(n->b, s, data)) return !negate;
+        if (rm_node_eval(n->b, s, data)) return !negate;
         break;
     }
     n = n->a;
   }
 }
 
+/* A tree of another schema would read its fields by index from records
+ * laid out differently: refused before any field is read. */
+int rm_node_matches(const rm_node *n, const rm_schema *s,
+                    const unsigned char *data) {
+  if (!rm_node_fits(n, s)) return -1;
+  return rm_node_eval(n, s, data);
+}

@@ -31,6 +31,11 @@ struct rm_node {
   size_t size;      /* nodes in this subtree */
   rm_node *a, *b;   /* children of AND, OR (a, b) and NOT (a) */
   rm_nform form;
+  /* The schema the tree's conditions name fields of: a condition holds a
+   * reference to the one it was built on, a combinator borrows its
+   * children's (they outlive it); NULL for a tree of TRUE alone, which
+   * fits every schema. Queries compare it with their table's (O(1)). */
+  rm_schema *schema;
   int field;        /* RM_N_COND */
   rm_op op;
   size_t nvals;
@@ -60,6 +65,19 @@ typedef struct rm_plan {
   int covers;           /* the plan alone decides the whole where clause */
   size_t estimate;      /* candidates it yields (exact for ranges) */
 } rm_plan;
+
+/* 1 when tree n (NULL: no conditions) can be matched against records of
+ * schema s: built on s, on a schema compatible with it
+ * (rm_schema_compatible: same fields, types and key flags) or on none. A
+ * pointer compare unless the schemas differ. */
+int rm_node_fits(const rm_node *n, const rm_schema *s);
+/* rm_node_matches without that check, for trees a query has checked. */
+int rm_node_eval(const rm_node *n, const rm_schema *s,
+                 const unsigned char *data);
+/* 0 when t can run a query with this where tree, else -1 with
+ * RM_E_CONFIG naming the table and the model the tree was built for
+ * (query.c). */
+int rm_where_check(const rm_table *t, const rm_node *where, rm_diag *d);
 
 void rm_plan_query(const rm_table *t, const rm_query *q, rm_plan *p);
 const char *rm_plan_name(const rm_plan *p);

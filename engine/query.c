@@ -86,9 +86,35 @@ static const char *query_fault(const rm_table *t, const rm_query *q) {
   return NULL;
 }
 
-static long refuse_query(const rm_table *t, const char *why, rm_diag *d) {
-  rm_diag_set(d, RM_E_CONFIG, "%s: invalid query (%s)", t->name, why);
+/* Conditions name fields by index: a tree built on another schema (of
+ * another model, or a declaration of this one the table has since
+ * replaced, rm_store_table) would read the wrong fields, or past the
+ * record, with values coerced to other types. */
+int rm_where_check(const rm_table *t, const rm_node *where, rm_diag *d) {
+  const char *model;
+  if (rm_node_fits(where, t->schema)) return 0;
+  model = where->schema->name;
+  if (strcmp(model, t->schema->name) != 0)
+    rm_diag_set(d, RM_E_CONFIG, "%s: invalid query (its conditions were "
+                "built for model %s)", t->name, model);
+  else
+    rm_diag_set(d, RM_E_CONFIG, "%s: invalid query (its conditions were "
+                "built on another declaration of %s, with other fields than "
+                "the table's)", t->name, model);
   return -1;
+}
+
+/* 0 when t can run q, else -1 with RM_E_CONFIG in d. */
+static int check_query(const rm_table *t, const rm_query *q, rm_diag *d) {
+  const char *fault = query_fault(t, q);
+  if (fault == NULL) return rm_where_check(t, q->where, d);
+  rm_diag_set(d, RM_E_CONFIG, "%s: invalid query (%s)", t->name, fault);
+  return -1;
+}
+
+/* check_query for the callers without a diagnostic. */
+static int runnable(const rm_table *t, const rm_query *q) {
+  return query_fault(t, q) == NULL && rm_node_fits(q->where, t->schema);
 }
 
 /* Candidates that pass the where clause and the keyset position go to
@@ -116,7 +142,7 @@ static void gather_init(gather *g, const rm_table *t, const rm_query *q,
 
 /* Returns 1 when gathering should stop. */
 static int take(gather *g, const rm_record *r) {
-  if (g->check != NULL && !rm_node_matches(g->check, g->t->schema, r->data))
+  if (g->check != NULL && !rm_node_eval(g->check, g->t->schema, r->data))
     return 0;
   if (g->positioned && !after(g->t, g->q, r)) return 0;
   if (g->out != NULL) g->out[g->n] = r;
@@ -287,7 +313,7 @@ static size_t capacity(const rm_table *t, const rm_query *q,
 
 size_t rm_query_capacity(const rm_table *t, const rm_query *q) {
   rm_plan plan;
-  if (query_fault(t, q) != NULL) return 0; /* run refuses it */
+  if (!runnable(t, q)) return 0; /* run refuses it */
   rm_plan_query(t, q, &plan);
   return capacity(t, q, &plan);
 }
@@ -315,8 +341,7 @@ static long run_planned(const rm_table *t, const rm_query *q,
 long rm_query_run(const rm_table *t, const rm_query *q,
                   const rm_record **out, size_t cap, rm_diag *d) {
   rm_plan plan;
-  const char *fault = query_fault(t, q);
-  if (fault != NULL) return refuse_query(t, fault, d);
+  if (check_query(t, q, d) < 0) return -1;
   rm_plan_query(t, q, &plan);
   return run_planned(t, q, &plan, out, cap);
 }
@@ -325,9 +350,8 @@ long rm_query_run_within(const rm_table *t, const rm_query *q,
                          const rm_record **out, size_t cap, size_t *need,
                          rm_diag *d) {
   rm_plan plan;
-  const char *fault = query_fault(t, q);
   *need = 0;
-  if (fault != NULL) return refuse_query(t, fault, d);
+  if (check_query(t, q, d) < 0) return -1;
   rm_plan_query(t, q, &plan);
   *need = capacity(t, q, &plan);
   if (*need > cap) return -2;
@@ -346,7 +370,7 @@ static int64_t window(const rm_query *q, int64_t n) {
 int64_t rm_query_count(const rm_table *t, const rm_query *q) {
   rm_plan plan;
   gather g;
-  if (query_fault(t, q) != NULL) return -1;
+  if (!runnable(t, q)) return -1;
   rm_plan_query(t, q, &plan);
   if (plan.kind == RM_PLAN_RANGE && plan.covers &&
       (q->after == NULL || q->after->start))
@@ -357,14 +381,19 @@ int64_t rm_query_count(const rm_table *t, const rm_query *q) {
   return window(q, (int64_t)g.n);
 }
 
-void rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out) {
+/* Plans read the where tree's fields too; the rest of q is planned as it
+ * is (an order term on a missing field as no order). */
+int rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out,
+                     rm_diag *d) {
   rm_plan plan;
+  if (rm_where_check(t, q->where, d) < 0) return -1;
   rm_plan_query(t, q, &plan);
   out->scan = plan.kind == RM_PLAN_SCAN;
   out->index = out->scan ? NULL : t->schema->fields[plan.field].name;
   out->plan = rm_plan_name(&plan);
   out->estimate = plan.estimate;
   out->sorted = !plan.ordered && q->order.nterms > 0;
+  return 0;
 }
 
 void rm_query_position(const rm_table *t, const rm_query *q,

@@ -265,9 +265,11 @@ size_t rm_store_records(const rm_store *st);
  * compatible one (rm_schema_compatible) gets the table as it is, which
  * keeps its schema; any other gets RM_E_CONFIG unless the table is empty,
  * and then the table takes the new schema (dropping its reference to the
- * old one). Out of memory while taking the new schema (RM_E_MEMORY)
- * leaves the table as it was: schema, indexes, version and the store's
- * bytes. The table lives as long as the store. */
+ * old one). Query trees built on the old schema then no longer fit the
+ * table: queries refuse them (see rm_query). Out of memory while taking
+ * the new schema (RM_E_MEMORY) leaves the table as it was: schema,
+ * indexes, version and the store's bytes. The table lives as long as the
+ * store. */
 rm_table *rm_store_table(rm_store *st, const rm_schema *s, rm_diag *d);
 /* The table named `name`, or NULL if no model of that name was used. */
 rm_table *rm_store_find(rm_store *st, const char *name);
@@ -344,7 +346,10 @@ const char *rm_op_name(rm_op op);
 
 /* Query trees are immutable and reference counted. Constructors return a
  * new reference (NULL with diag filled on failure); combinators take new
- * references to their children. */
+ * references to their children. A tree belongs to the schema its
+ * conditions were built on (a condition holds a reference to it, so the
+ * schema lives as long as the tree); a tree of TRUE alone belongs to
+ * none and fits every table. */
 rm_node *rm_node_true(rm_diag *d);
 /* field `op` value; for RM_OP_IN, vals[0..n-1]. Values are coerced to the
  * field's type (errors name the field) and copied. Every lookup but
@@ -354,14 +359,19 @@ rm_node *rm_node_true(rm_diag *d);
  * another n fails with RM_E_CONFIG. */
 rm_node *rm_node_cond(const rm_schema *s, int field, rm_op op,
                       const rm_value *vals, size_t n, rm_diag *d);
-/* A NULL child (say a failed constructor's result passed on) fails with
- * RM_E_CONFIG; no reference is then taken to the other child. */
+/* A NULL child (say a failed constructor's result passed on), or two
+ * children built on schemas that are not compatible (rm_schema_compatible:
+ * other models, or declarations of one model with other fields), fail
+ * with RM_E_CONFIG; no reference is then taken to the other child. */
 rm_node *rm_node_and(rm_node *a, rm_node *b, rm_diag *d);
 rm_node *rm_node_or(rm_node *a, rm_node *b, rm_diag *d);
 rm_node *rm_node_not(rm_node *a, rm_diag *d);
 void rm_node_ref(rm_node *n);
 void rm_node_unref(rm_node *n);
 
+/* 1 when the record `data` of schema s matches n, 0 when not; -1, reading
+ * nothing, when n was built on a schema that is neither s nor compatible
+ * with it. */
 int rm_node_matches(const rm_node *n, const rm_schema *s,
                     const unsigned char *data);
 /* A hash of the tree's conditions and values (for query fingerprints),
@@ -391,11 +401,15 @@ typedef struct rm_position {
 /* What to run: records matching `where` (NULL: all), in `order` (no
  * terms: insertion order), only those after `after` (NULL: from the
  * start), skipping `offset`, at most `limit` (-1: no limit). `where` must
- * be built on the table's schema (or a compatible one; not checked). A
- * negative offset, a limit below -1, or order terms outside 0 to
- * RM_MAX_ORDER or on fields the model does not have make the query
- * invalid: run and run_within refuse it (RM_E_CONFIG), count gives -1,
- * capacity 0. */
+ * be built on the table's schema or a compatible one (rm_schema_compatible;
+ * a pointer compare when it is the table's own). A `where` built on
+ * another schema (another model's, or a declaration of this model that
+ * the table has since replaced, see rm_store_table), a negative offset, a
+ * limit below -1, or order terms outside 0 to RM_MAX_ORDER or on fields
+ * the model does not have make the query invalid: run and run_within
+ * refuse it (RM_E_CONFIG naming the table), count gives -1, capacity 0,
+ * and nothing is read. `identity` is only hashed (fingerprints), not
+ * checked. */
 typedef struct rm_query {
   const rm_node *where;
   /* What cursors identify the query by, when set: `where` without the
@@ -442,14 +456,20 @@ typedef struct rm_explain {
   int sorted;          /* results are sorted after gathering */
 } rm_explain;
 
-void rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out);
+/* Fills out and returns 0; -1 with RM_E_CONFIG (out untouched) when q's
+ * `where` does not fit t, as rm_query_run refuses it. Other faults of q
+ * are planned as they are (an order term on a missing field as no
+ * order). */
+int rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out,
+                     rm_diag *d);
 
 /* The position of record r in q's order (strings point into r). */
 void rm_query_position(const rm_table *t, const rm_query *q,
                        const rm_record *r, rm_position *out);
 /* A number identifying q's conditions (rm_node_hash) and order on t's
  * model: cursors carry it, so that one made by another query is refused.
- * Offset, limit and select do not count. */
+ * Offset, limit and select do not count. Reads no field, so a `where` of
+ * another schema is hashed as it is (running q refuses it). */
 uint64_t rm_query_fingerprint(const rm_table *t, const rm_query *q);
 
 /* --------------------------------------------------------------- cursors */
@@ -468,7 +488,8 @@ size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
                         const rm_position *pos, char *out);
 /* Reads cursor text back into pos. `scratch` (len bytes) holds the
  * decoded bytes that string values point into. Fails with
- * RM_E_VALIDATION naming what is wrong. */
+ * RM_E_VALIDATION naming what is wrong, or RM_E_CONFIG when q's `where`
+ * does not fit t (as rm_query_run). */
 int rm_cursor_decode(const rm_table *t, const rm_query *q, const char *text,
                      size_t len, rm_position *pos, unsigned char *scratch,
                      rm_diag *d);

@@ -78,7 +78,8 @@ oom:
  * freely); its maps are empty, so nothing is keyed by the old layout, and
  * unique maps are made by their first add. The indexes are remade for the
  * new fields: allocated first, so that running out of memory leaves the
- * table as it was; what follows only frees. */
+ * table as it was; what follows only frees. Trees built on the old schema
+ * no longer fit the table and queries refuse them (rm_where_check). */
 static rm_table *swap_schema(rm_table *t, const rm_schema *s, rm_diag *d) {
   rm_btree *trees;
   if (rm_index_new(t, s, &trees) < 0) {

@@ -490,8 +490,9 @@ static void test_offset_limit(void) {
   q.order.nterms = 1;
   q.order.field[0] = 99;
   query_refused(t, &q, "an order term on a missing field");
-  rm_query_explain(t, &q, &ex);
-  ok(ex.scan, "explain of that query is a full scan, reading no missing field");
+  rm_diag_init(&d);
+  ok(rm_query_explain(t, &q, &ex, &d) == 0 && ex.scan,
+     "explain of that query is a full scan, reading no missing field");
   q.order.field[0] = -1;
   query_refused(t, &q, "an order term on field -1");
 
@@ -507,6 +508,173 @@ static void test_offset_limit(void) {
      "offset 3 of 5 runs and counts 2");
   rm_store_free(st);
   rm_schema_unref(s);
+}
+
+/* ----------------------------------------- trees of another schema */
+
+/* Every entry point taking q refuses its where tree, built on another
+ * schema, with a configuration error naming the table, and writes
+ * nothing: run, run_within, count, capacity, explain, cursor decode. */
+static void where_refused(const rm_table *t, const rm_query *q, const char *what) {
+  uint64_t version = rm_table_version(t);
+  size_t count = rm_table_count(t);
+  rm_explain ex;
+  rm_position pos;
+  unsigned char scratch[8];
+  rm_diag d;
+  int rc;
+  query_refused(t, q, what);
+  rm_diag_init(&d);
+  rm_query_run(t, q, NULL, 0, &d);
+  ok(strstr(d.message, rm_table_name(t)) != NULL,
+     "... the message names the table (%s)", d.message);
+  memset(&ex, 0x5a, sizeof ex);
+  rm_diag_init(&d);
+  rc = rm_query_explain(t, q, &ex, &d);
+  ok(rc == -1 && d.kind == RM_E_CONFIG && ex.estimate == (size_t)0x5a5a5a5a5a5a5a5aULL,
+     "... explain refuses it and writes nothing (%s)", d.message);
+  rm_diag_init(&d);
+  rc = rm_cursor_decode(t, q, "AAAA", 4, &pos, scratch, &d);
+  ok(rc == -1 && d.kind == RM_E_CONFIG, "... cursor decode too (%s)", d.message);
+  ok(rm_table_version(t) == version && rm_table_count(t) == count,
+     "... and the table is as it was");
+}
+
+/* Other: a model whose field 6 Item does not have, and whose field 1 is
+ * an integer where Item's is a string. */
+static rm_schema *other_schema(void) {
+  static const char *const names[] = {"id", "n", "a", "b", "c", "d", "e"};
+  rm_schema *s = rm_schema_new("Other");
+  rm_diag d;
+  int i;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, names[0], RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  for (i = 1; i < 7; i++)
+    rm_schema_add_field(s, names[i], RM_T_INTEGER, RM_F_OPTIONAL, &d);
+  if (rm_schema_finish(s, &d) < 0) diag("schema refused: %s", d.message);
+  return s;
+}
+
+static rm_node *cond1(const rm_schema *s, int field, rm_op op, rm_value v) {
+  rm_diag d;
+  rm_diag_init(&d);
+  return rm_node_cond(s, field, op, &v, 1, &d);
+}
+
+/* Trees of another model: refused by every query entry point and by
+ * rm_node_matches, alone or under a combinator, and not combined with
+ * trees of this model. A tree of a compatible schema (the model declared
+ * again alike) runs; so does TRUE alone. */
+static void test_foreign_where(void) {
+  rm_schema *s = item_schema(), *o = other_schema(), *twin = item_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t = items(st, s, 5);
+  rm_node *far = cond1(o, 6, RM_OP_EQ, rm_int(1));
+  rm_node *typed = cond1(o, F_NAME, RM_OP_GT, rm_int(0));
+  rm_node *mine = cond1(s, F_ID, RM_OP_GTE, rm_int(3));
+  rm_node *alike = cond1(twin, F_ID, RM_OP_GTE, rm_int(3));
+  rm_node *yes, *n;
+  unsigned char rec[64];
+  const rm_record *out[16];
+  rm_explain ex;
+  rm_query q;
+  rm_diag d;
+  rm_diag_init(&d);
+  yes = rm_node_true(&d);
+  encode_item(s, 1, "one", rec);
+  rm_query_init(&q);
+  q.where = far;
+  where_refused(t, &q, "a where tree on a field Item does not have");
+  q.where = typed;
+  where_refused(t, &q, "a where tree comparing Item's string field with a number");
+  n = rm_node_and(yes, typed, &d);
+  q.where = n;
+  where_refused(t, &q, "TRUE and a condition of Other");
+  rm_node_unref(n);
+  n = rm_node_not(far, &d);
+  q.where = n;
+  where_refused(t, &q, "not of a condition of Other");
+  rm_node_unref(n);
+  is_int(rm_node_matches(far, s, rec), -1,
+         "rm_node_matches refuses a tree of Other against an Item record");
+  rm_diag_init(&d);
+  n = rm_node_and(mine, typed, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG,
+     "and of conditions of Item and Other is refused (%s)", d.message);
+  rm_diag_init(&d);
+  n = rm_node_or(far, mine, &d);
+  ok(n == NULL && d.kind == RM_E_CONFIG, "... or too (%s)", d.message);
+
+  rm_diag_init(&d);
+  q.where = alike;
+  ok(rm_query_run(t, &q, out, 16, &d) == 3 && rm_query_count(t, &q) == 3,
+     "a tree of a compatible declaration of Item runs on its table");
+  n = rm_node_and(alike, mine, &d);
+  q.where = n;
+  ok(n != NULL && rm_query_count(t, &q) == 3,
+     "... and combines with trees of the table's own (%s)", d.message);
+  rm_node_unref(n);
+  ok(rm_node_matches(alike, s, rec) == 0 && rm_node_matches(yes, o, rec) == 1,
+     "rm_node_matches takes compatible trees and TRUE");
+  q.where = yes;
+  ok(rm_query_count(t, &q) == 5 && rm_query_explain(t, &q, &ex, &d) == 0,
+     "TRUE alone fits any table");
+  rm_node_unref(far);
+  rm_node_unref(typed);
+  rm_node_unref(mine);
+  rm_node_unref(alike);
+  rm_node_unref(yes);
+  rm_store_free(st);
+  rm_schema_unref(s);
+  rm_schema_unref(o);
+  rm_schema_unref(twin);
+}
+
+/* Thing declared with an integer n, then (its table empty) redeclared
+ * with a string n: the table takes the new schema, and trees built on
+ * the old one are refused, even once the caller dropped that schema
+ * (the tree keeps it alive). Trees of the new one run. */
+static void test_swapped_where(void) {
+  rm_schema *old = rm_schema_new("Thing"), *now = rm_schema_new("Thing");
+  rm_store *st = rm_store_new();
+  rm_node *stale, *fresh;
+  rm_value v[2];
+  unsigned char buf[64];
+  rm_table *t;
+  rm_query q;
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_schema_add_field(old, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(old, "n", RM_T_INTEGER, RM_F_INDEX, &d);
+  rm_schema_finish(old, &d);
+  rm_schema_add_field(now, "id", RM_T_INTEGER, RM_F_PRIMARY_KEY, &d);
+  rm_schema_add_field(now, "n", RM_T_STRING, RM_F_INDEX, &d);
+  rm_schema_finish(now, &d);
+  t = rm_store_table(st, old, &d);
+  stale = cond1(old, 1, RM_OP_GTE, rm_int(0));
+  ok(t != NULL && rm_store_table(st, now, &d) == t && rm_table_schema(t) == now,
+     "the empty table takes the redeclared schema (%s)", d.message);
+  rm_schema_unref(old);
+  v[0] = rm_int(1);
+  v[1] = S("text");
+  rm_record_encode(now, v, buf);
+  rm_diag_init(&d);
+  ok(rm_table_put(t, buf, rm_record_encoded_size(now, v), RM_PUT_CREATE, NULL, &d) == 0,
+     "a record of the new declaration is stored (%s)", d.message);
+  rm_query_init(&q);
+  q.where = stale;
+  where_refused(t, &q, "a where tree built on the replaced declaration");
+  rm_diag_init(&d);
+  rm_query_run(t, &q, NULL, 0, &d);
+  ok(strstr(d.message, "another declaration") != NULL,
+     "... the message says the model was declared again (%s)", d.message);
+  fresh = cond1(now, 1, RM_OP_STARTSWITH, S("te"));
+  q.where = fresh;
+  is_int(rm_query_count(t, &q), 1, "a tree of the new declaration runs");
+  rm_node_unref(stale);
+  rm_node_unref(fresh);
+  rm_store_free(st);
+  rm_schema_unref(now);
 }
 
 /* A run into no buffer at all: nothing to gather, sort or move (qsort_r
@@ -575,6 +743,8 @@ int main(void) {
   test_unfinished_table();
   test_offset_limit();
   test_run_without_buffer();
+  test_foreign_where();
+  test_swapped_where();
   test_documented();
   return done_testing();
 }
