@@ -463,7 +463,9 @@ typedef struct rm_explain {
 int rm_query_explain(const rm_table *t, const rm_query *q, rm_explain *out,
                      rm_diag *d);
 
-/* The position of record r in q's order (strings point into r). */
+/* The position of record r in q's order (strings point into r). q must
+ * be a query rm_query_run accepts (its order terms are not checked
+ * here). */
 void rm_query_position(const rm_table *t, const rm_query *q,
                        const rm_record *r, rm_position *out);
 /* A number identifying q's conditions (rm_node_hash) and order on t's
