@@ -8,6 +8,9 @@
 #   make demo     run examples/todo.lua
 #   make bench    run the benchmark (bench/bench.lua; BENCH_N=... to resize)
 #   make memcheck only the valgrind stage (engine tests and specs)
+#   make asan     the engine tests and specs built with AddressSanitizer and
+#                 UBSan (not part of make test; see README.md, "Memory
+#                 checking")
 #   make rockspec regenerate the rockspec's build table after adding or
 #                 removing a source file (make test checks it)
 #   make clean    remove build/
@@ -61,6 +64,28 @@ TEST_BIN      := $(TEST_SRC:tests/engine/%.c=$(BUILD)/tests/%)
 NOSLAB_OBJ    := $(ENGINE_SRC:%.c=$(BUILD)/obj/noslab/%.o)
 MC_TEST_BIN   := $(TEST_SRC:tests/engine/%.c=$(BUILD)/tests-noslab/%)
 
+# AddressSanitizer and UBSan (make asan): objects in build/obj/asan, the
+# module in build/asan, test programs in build/tests-asan. Like the valgrind
+# build the slab allocator is off (RM_SLAB_DISABLE): a write past a record
+# inside a slab would land in its neighbour, where ASan cannot see it. Any
+# undefined behaviour aborts (-fno-sanitize-recover) instead of printing a
+# line that a passing test would hide. gcc's "undefined" leaves out
+# float-cast-overflow (a double out of an integer's range converted to it),
+# which clang's includes: named, so that both check it.
+ASAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow \
+              -fno-omit-frame-pointer -fno-sanitize-recover=undefined,float-cast-overflow
+ASAN_OPT   := -O1 -g
+# The ASan runtime that make asan preloads into lua5.4: gcc's. With CC=clang,
+# pass ASAN_RUNTIME=$(clang -print-file-name=libclang_rt.asan-x86_64.so).
+ASAN_RUNTIME = $(shell $(CC) -print-file-name=libasan.so)
+ASAN_ENV := ASAN_OPTIONS=detect_stack_use_after_return=1:strict_string_checks=1 \
+            UBSAN_OPTIONS=print_stacktrace=1
+ASAN_DIR        := $(BUILD)/asan
+ASAN_MODULE     := $(ASAN_DIR)/restmachine_orm/core.so
+ASAN_ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/obj/asan/%.o)
+ASAN_BIND_OBJ   := $(BINDINGS_SRC:%.c=$(BUILD)/obj/asan/%.o)
+ASAN_TEST_BIN   := $(TEST_SRC:tests/engine/%.c=$(BUILD)/tests-asan/%)
+
 STAGE := bash scripts/stage.sh
 RUN_ENV := LUA_PATH_5_4="lua/?.lua;lua/?/init.lua;;" LUA_CPATH_5_4="build/?.so;;"
 
@@ -72,9 +97,10 @@ VALGRIND_FLAGS := --tool=memcheck --error-exitcode=1 --leak-check=full \
                   --track-origins=yes --num-callers=12 --keep-debuginfo=yes \
                   --suppressions=scripts/valgrind.supp
 
-.PHONY: all deps test check demo bench memcheck clean \
+.PHONY: all deps test check demo bench memcheck asan clean \
         check-warnings check-engine check-specs check-memcheck \
         check-memcheck-engine check-memcheck-specs \
+        check-asan check-asan-engine check-asan-specs \
         check-rockspec check-rock run-demo run-bench engine-tests rockspec
 
 all: $(MODULE)
@@ -96,8 +122,13 @@ $(MC_MODULE): $(MC_ENGINE_OBJ) $(MC_BIND_OBJ)
 	$(CC) -shared -o $@.tmp $^ $(LDLIBS)
 	@mv -f $@.tmp $@
 
-$(BINDINGS_OBJ) $(MC_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS) $(JANSSON_CFLAGS)
-$(ENGINE_OBJ) $(MC_ENGINE_OBJ) $(NOSLAB_OBJ): EXTRA_CFLAGS = $(PCRE2_CFLAGS)
+$(ASAN_MODULE): $(ASAN_ENGINE_OBJ) $(ASAN_BIND_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_FLAGS) -shared -o $@.tmp $^ $(LDLIBS)
+	@mv -f $@.tmp $@
+
+$(BINDINGS_OBJ) $(MC_BIND_OBJ) $(ASAN_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS) $(JANSSON_CFLAGS)
+$(ENGINE_OBJ) $(MC_ENGINE_OBJ) $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ): EXTRA_CFLAGS = $(PCRE2_CFLAGS)
 
 $(BUILD)/obj/release/%.o: %.c
 	@mkdir -p $(@D)
@@ -111,6 +142,10 @@ $(BUILD)/obj/noslab/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(OPT) -DRM_SLAB_DISABLE $(DEPFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -DRM_SLAB_DISABLE $(DEPFLAGS) -c -o $@ $<
+
 # Engine tests link the engine objects only: no bindings, no Lua.
 $(BUILD)/tests/%: tests/engine/%.c $(ENGINE_OBJ)
 	@mkdir -p $(@D)
@@ -120,11 +155,16 @@ $(BUILD)/tests-noslab/%: tests/engine/%.c $(NOSLAB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(OPT) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(NOSLAB_OBJ) $(ENGINE_LIBS)
 
-.SECONDARY: $(NOSLAB_OBJ)
+$(BUILD)/tests-asan/%: tests/engine/%.c $(ASAN_ENGINE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(ASAN_ENGINE_OBJ) $(ENGINE_LIBS)
+
+.SECONDARY: $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ)
 
 engine-tests: $(TEST_BIN)
 
--include $(wildcard $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests-noslab/*.d)
+-include $(wildcard $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests-noslab/*.d \
+                    $(BUILD)/tests-asan/*.d)
 
 # ------------------------------------------------------------------ testing
 
@@ -167,6 +207,35 @@ check-memcheck-specs: $(MC_MODULE)
 
 memcheck: deps
 	@$(MAKE) --no-print-directory check-memcheck
+
+# The engine tests and the specs again with AddressSanitizer and UBSan, all
+# built at -O1 (faster than valgrind, and it also sees overflows of stack
+# and global arrays, and undefined behaviour). Not part of make test. See
+# README.md, "Memory checking".
+check-asan: check-asan-engine check-asan-specs
+
+check-asan-engine: $(ASAN_TEST_BIN)
+	@echo "== stage: engine C tests under ASan and UBSan"
+	@$(STAGE) --tap "engine C tests under ASan and UBSan" -- \
+	  env $(ASAN_ENV) bash scripts/run-engine-tests.sh $(ASAN_TEST_BIN)
+
+# lua5.4 is not built with ASan, so its runtime must be the first library
+# loaded (LD_PRELOAD); libubsan comes in as a dependency of core.so. The
+# module is preloaded too: Lua unloads it (dlclose) when busted closes the
+# state, before the leak check runs at exit, and the leak report would then
+# have no symbols for the module's frames. Preloaded, it stays, and Lua's
+# dlopen of the same file gets that copy. Leak checking stays on: the
+# interpreter and busted free everything at lua_close, so any leak reported
+# is the module's. Child processes of the specs inherit the preload: the
+# module's Lua symbols are bound lazily, so it loads even into sh.
+check-asan-specs: $(ASAN_MODULE)
+	@echo "== stage: busted specs under ASan and UBSan"
+	@$(STAGE) --tap "busted specs under ASan and UBSan" -- \
+	  env $(ASAN_ENV) LD_PRELOAD="$(ASAN_RUNTIME) $(CURDIR)/$(ASAN_MODULE)" \
+	  $(LUA) $$(command -v $(BUSTED)) --ignore-lua --cpath='$(ASAN_DIR)/?.so' -o TAP
+
+asan: deps
+	@$(MAKE) --no-print-directory check-asan
 
 check-rockspec:
 	@echo "== stage: rockspec lists every source file"
