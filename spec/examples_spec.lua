@@ -1,9 +1,11 @@
 -- examples/todo.lua is what `make demo` runs and what the README points
 -- new users to: it must run to its end with the documented API, and show
 -- what each of its steps promises.
+-- The child gets this run's package paths, so that it loads the module
+-- under test (build/asan/?.so under `make asan`), not always build/'s.
 local function run_example(path)
-  local cmd = ('LUA_PATH_5_4="lua/?.lua;lua/?/init.lua;;" LUA_CPATH_5_4="build/?.so;;" ' ..
-    'lua5.4 %s 2>&1'):format(path)
+  local cmd = ("LUA_PATH_5_4='%s' LUA_CPATH_5_4='%s' lua5.4 %s 2>&1"):format(
+    package.path, package.cpath, path)
   local p = assert(io.popen(cmd))
   local out = p:read("a")
   return p:close(), out
