@@ -190,7 +190,7 @@ static void test_in(const rm_table *t) {
   where_is(t, rm_node_cond(s, F_AGE, RM_OP_IN, vals, 100, &d), "1,2,4,5,6",
            "age in (100 values)");
   {
-    static char names[100][8];
+    static char names[100][16]; /* room for any int: no truncation warning */
     for (i = 0; i < 100; i++) {
       snprintf(names[i], sizeof names[i], "n%d", i);
       vals[i] = rm_str(names[i], strlen(names[i]));

@@ -364,7 +364,7 @@ static void test_insertion_order(void) {
   rm_store *st = rm_store_new();
   rm_diag d;
   rm_table *t;
-  char key[8], buf[256];
+  char key[16], buf[256]; /* key: room for any int */
   size_t pos = 0;
   int i;
   rm_diag_init(&d);
