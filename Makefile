@@ -3,14 +3,14 @@
 #   make          build build/restmachine_orm/core.so (the one C module)
 #   make test     install missing Debian packages, then run every check:
 #                 warning-free build, engine C tests, busted specs, the same
-#                 under valgrind, the rockspec's file list, and a luarocks
-#                 install into a temporary tree followed by a require from it
+#                 under valgrind and again under AddressSanitizer and UBSan,
+#                 the rockspec's file list, and a luarocks install into a
+#                 temporary tree followed by a require from it
 #   make demo     run examples/todo.lua
 #   make bench    run the benchmark (bench/bench.lua; BENCH_N=... to resize)
 #   make memcheck only the valgrind stage (engine tests and specs)
-#   make asan     the engine tests and specs built with AddressSanitizer and
-#                 UBSan (not part of make test; see README.md, "Memory
-#                 checking")
+#   make asan     only the AddressSanitizer and UBSan stage (see README.md,
+#                 "Memory checking")
 #   make rockspec regenerate the rockspec's build table after adding or
 #                 removing a source file (make test checks it)
 #   make clean    remove build/
@@ -171,7 +171,8 @@ engine-tests: $(TEST_BIN)
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: check-warnings check-engine check-specs check-memcheck check-rockspec check-rock
+check: check-warnings check-engine check-specs check-memcheck check-asan \
+       check-rockspec check-rock
 	@echo "== make test: every stage passed"
 
 # Builds every C file again with -Werror, at both optimisation levels used,
@@ -210,8 +211,8 @@ memcheck: deps
 
 # The engine tests and the specs again with AddressSanitizer and UBSan, all
 # built at -O1 (faster than valgrind, and it also sees overflows of stack
-# and global arrays, and undefined behaviour). Not part of make test. See
-# README.md, "Memory checking".
+# and global arrays, and undefined behaviour). See README.md, "Memory
+# checking".
 check-asan: check-asan-engine check-asan-specs
 
 check-asan-engine: $(ASAN_TEST_BIN)
