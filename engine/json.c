@@ -115,7 +115,8 @@ static const unsigned char *bad(checker *c, const char *what) {
 /* A length-prefixed UTF-8 text (a string's or a key's). */
 static const unsigned char *check_text(checker *c, const unsigned char *p) {
   uint64_t n;
-  if ((p = rm_varint_get_checked(p, c->end, &n)) == NULL) return bad(c, "truncated");
+  if ((p = rm_varint_get_canonical(p, c->end, &n)) == NULL)
+    return bad(c, "a cut short or non-canonical length");
   if (n > (uint64_t)(c->end - p)) return bad(c, "truncated");
   if (!rm_utf8_check((const char *)p, (size_t)n, NULL))
     return bad(c, "a string is not valid UTF-8");
@@ -130,7 +131,8 @@ static const unsigned char *check_items(checker *c, const unsigned char *p,
                                         int object, int depth) {
   uint64_t n, i;
   if (depth >= RM_JSON_MAX_DEPTH) return bad(c, "nested too deeply");
-  if ((p = rm_varint_get_checked(p, c->end, &n)) == NULL) return bad(c, "truncated");
+  if ((p = rm_varint_get_canonical(p, c->end, &n)) == NULL)
+    return bad(c, "a cut short or non-canonical count");
   /* Each element takes a byte at least, each pair two. */
   if (n > (uint64_t)(c->end - p) / (object ? 2 : 1)) return bad(c, "truncated");
   for (i = 0; i < n && p != NULL; i++) {
@@ -150,8 +152,10 @@ static const unsigned char *check_value(checker *c, const unsigned char *p,
     case RM_J_FALSE:
     case RM_J_TRUE: return p;
     case RM_J_INT:
-      p = rm_varint_get_checked(p, c->end, &u);
-      return p != NULL ? p : bad(c, "truncated");
+      /* One encoding per integer, as in records: a tenth byte with bits
+       * past 64 would otherwise be dropped without a word. */
+      p = rm_varint_get_canonical(p, c->end, &u);
+      return p != NULL ? p : bad(c, "a cut short or non-canonical integer");
     case RM_J_FLOAT:
       if (c->end - p < 8) return bad(c, "truncated");
       memcpy(&f, p, 8);

@@ -180,7 +180,29 @@ static void test_check(void) {
          RM_JSON_MAX_DEPTH + 1);
   raw[0] = RM_J_INT;
   memset(raw + 1, 0xFF, 11);
-  is_str(why(raw, 12), "truncated", "a varint longer than 10 bytes is refused");
+  is_str(why(raw, 12), "a cut short or non-canonical integer",
+         "a varint longer than 10 bytes is refused");
+  raw[0] = RM_J_INT;
+  memset(raw + 1, 0xFF, 9);
+  raw[10] = 0x7F; /* bits past 64 in the tenth byte */
+  is_str(why(raw, 11), "a cut short or non-canonical integer",
+         "an integer with bits past 64 is refused, not cut short");
+  raw[0] = RM_J_INT;
+  raw[1] = 0x82;
+  raw[2] = 0x00; /* 2 with a high zero group */
+  is_str(why(raw, 3), "a cut short or non-canonical integer",
+         "an integer in a longer encoding than its own is refused");
+  raw[0] = RM_J_STR;
+  raw[1] = 0x81;
+  raw[2] = 0x00;
+  raw[3] = 'a';
+  is_str(why(raw, 4), "a cut short or non-canonical length",
+         "a string length in a longer encoding than its own is refused");
+  raw[0] = RM_J_ARRAY;
+  raw[1] = 0x80;
+  raw[2] = 0x80;
+  is_str(why(raw, 3), "a cut short or non-canonical count",
+         "a container count cut short is refused");
 }
 
 /* ------------------------------------------------------------ equality */
