@@ -33,11 +33,23 @@ enum {
   MODEL_NUSERVALUES = MODEL_STORE
 };
 
-/* The C side of a model: its schema and the table it last used. */
+/* The C side of a model: its schema, the table it last used, and which
+ * of its C functions now hand over to the Lua lifecycle (RML_LC_*). */
 typedef struct l_model {
   rm_schema *schema;
   rm_table *table;  /* in the store of MODEL_STORE; NULL until used */
+  unsigned lifecycle;
 } l_model;
+
+/* l_model.lifecycle, set by core.model_set_lifecycle whenever model.lua
+ * installs the model's paths: which writes and loads go through
+ * lifecycle.lua, so that a C function kept from before (local create =
+ * User.create) calls the one installed now. */
+enum {
+  RML_LC_STORES = 1, /* create, upsert, u:save(), u:delete() */
+  RML_LC_LOADS = 2,  /* u:reload() */
+  RML_LC_GETS = 4    /* get: loads, query filters or modify_query */
+};
 
 /* User values of an instance. */
 enum {

@@ -172,6 +172,7 @@ static int l_model_new(lua_State *L) {
   m = lua_newuserdatauv(L, sizeof *m, MODEL_NUSERVALUES);
   m->schema = NULL;
   m->table = NULL;
+  m->lifecycle = 0;
   luaL_setmetatable(L, RM_MODEL_MT);
   build_schema(L, m, name, 2);
   fill_field_tables(L, 5, 2, rm_schema_nfields(m->schema));
@@ -189,6 +190,17 @@ static int l_model_set_store(lua_State *L) {
   lua_settop(L, 2);
   lua_setiuservalue(L, 1, MODEL_STORE);
   m->table = NULL;
+  return 0;
+}
+
+/* core.model_set_lifecycle(model, stores, loads, gets): which writes and
+ * loads now go through lifecycle.lua (RML_LC_*), set by model.lua each
+ * time it installs the model's paths. */
+static int l_model_set_lifecycle(lua_State *L) {
+  l_model *m = rml_checkmodel(L, 1);
+  m->lifecycle = (lua_toboolean(L, 2) ? RML_LC_STORES : 0u) |
+                 (lua_toboolean(L, 3) ? RML_LC_LOADS : 0u) |
+                 (lua_toboolean(L, 4) ? RML_LC_GETS : 0u);
   return 0;
 }
 
@@ -470,17 +482,56 @@ static int write_new(lua_State *L, const char *what, rm_put_mode mode) {
   return 1;
 }
 
-static int l_class_create(lua_State *L) {
+/* ------------------------------------------------ handing over to Lua */
+
+/* The public C functions of a model (class functions and instance
+ * methods) are installed by model.lua only while the model needs no
+ * lifecycle; but a program may keep one (local create = User.create)
+ * and call it after hooks were appended or a backend brought extensions.
+ * Each tests the model's flag first (upvalue 1), one branch, and when it
+ * is set calls the function installed now. The Lua paths themselves call
+ * the raw closures (l_raw_*), which never hand over. */
+static int handed_over(lua_State *L, unsigned bit) {
+  const l_model *m = lua_touserdata(L, lua_upvalueindex(1));
+  return (m->lifecycle & bit) != 0;
+}
+
+/* Calls the function installed as `name` in the table at upvalue `tbl`
+ * (the class functions or the instance methods) with this call's
+ * arguments and returns its results. While the flag is set that function
+ * is a Lua wrapper, not this closure, so this does not come back here. */
+static int hand_over(lua_State *L, int tbl, const char *name) {
+  int n = lua_gettop(L);
+  lua_pushstring(L, name);
+  lua_rawget(L, lua_upvalueindex(tbl));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* ----------------------------------------------------- class functions */
+
+static int l_raw_create(lua_State *L) {
   return write_new(L, "create", RM_PUT_CREATE);
 }
 
-static int l_class_upsert(lua_State *L) {
+static int l_raw_upsert(lua_State *L) {
   return write_new(L, "upsert", RM_PUT_UPSERT);
+}
+
+static int l_class_create(lua_State *L) {
+  if (handed_over(L, RML_LC_STORES)) return hand_over(L, 4, "create");
+  return l_raw_create(L);
+}
+
+static int l_class_upsert(lua_State *L) {
+  if (handed_over(L, RML_LC_STORES)) return hand_over(L, 4, "upsert");
+  return l_raw_upsert(L);
 }
 
 /* User:get(key) by primary key value; a table argument goes to the
  * query-based get (upvalue 3). */
-static int l_class_get(lua_State *L) {
+static int l_raw_get(lua_State *L) {
   int arg = class_arg(L);
   const rm_record *r;
   rm_table *t;
@@ -507,22 +558,43 @@ static int l_class_get(lua_State *L) {
   return 1;
 }
 
-/* core.class_functions(model, class, get_fallback) -> {new=, create=,
- * upsert=, get=}: C closures bound to the model. */
+static int l_class_get(lua_State *L) {
+  if (handed_over(L, RML_LC_GETS)) return hand_over(L, 4, "get");
+  return l_raw_get(L);
+}
+
+/* Pushes a new table of the closures fns, each with the values at stack
+ * indexes 1 to nup as upvalues. */
+static void push_closures(lua_State *L, const luaL_Reg *fns, int nup) {
+  int i;
+  lua_newtable(L);
+  for (i = 1; i <= nup; i++) lua_pushvalue(L, i);
+  luaL_setfuncs(L, fns, nup);
+}
+
+/* core.class_functions(model, class, get_fallback, funcs) -> {new=,
+ * create=, upsert=, get=}, {create=, upsert=, get=}: C closures bound to
+ * the model. The first are the public ones, which hand over to funcs (the
+ * table of the class functions installed) once the model needs its
+ * lifecycle; the second the raw ones the Lua paths call to store and load. */
 static int l_class_functions(lua_State *L) {
   static const luaL_Reg fns[] = {{"new", l_class_new},
                                  {"create", l_class_create},
                                  {"upsert", l_class_upsert},
                                  {"get", l_class_get},
                                  {NULL, NULL}};
+  static const luaL_Reg raw[] = {{"create", l_raw_create},
+                                 {"upsert", l_raw_upsert},
+                                 {"get", l_raw_get},
+                                 {NULL, NULL}};
   rml_checkmodel(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TFUNCTION);
-  lua_settop(L, 3);
-  lua_createtable(L, 0, 4);
-  lua_insert(L, 1);
-  luaL_setfuncs(L, fns, 3);
-  return 1;
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  push_closures(L, fns, 4);
+  push_closures(L, raw, 4);
+  return 2;
 }
 
 /* Raises for own_instance: u is another model's instance, or NULL when
@@ -555,7 +627,9 @@ static l_instance *own_instance(lua_State *L, const char *method) {
 
 /* u:save(): insert if new, else update. Returns u. */
 static int l_save(lua_State *L) {
-  l_instance *u = own_instance(L, "save");
+  l_instance *u;
+  if (handed_over(L, RML_LC_STORES)) return hand_over(L, 2, "save");
+  u = own_instance(L, "save");
   lua_settop(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   put_instance(L, 2, u, u->persisted ? RM_PUT_UPDATE : RM_PUT_CREATE);
@@ -564,7 +638,7 @@ static int l_save(lua_State *L) {
 }
 
 /* u:delete() -> true if a stored record was deleted. */
-static int l_delete(lua_State *L) {
+static int l_raw_delete(lua_State *L) {
   l_instance *u = own_instance(L, "delete");
   rm_table *t;
   rm_value key;
@@ -580,6 +654,11 @@ static int l_delete(lua_State *L) {
   u->persisted = 0;
   lua_pushboolean(L, rc);
   return 1;
+}
+
+static int l_delete(lua_State *L) {
+  if (handed_over(L, RML_LC_STORES)) return hand_over(L, 2, "delete");
+  return l_raw_delete(L);
 }
 
 /* core.instance(model, spec[, pending]) -> new unsaved instance (for Lua
@@ -707,12 +786,14 @@ static const rm_record *stored_record(lua_State *L, rm_table *t,
  * copy; should a finalizer run by that allocation write to the table, the
  * record is looked up again. */
 static int l_reload(lua_State *L) {
-  l_instance *u = own_instance(L, "reload");
+  l_instance *u;
   const rm_record *r;
   rm_table *t;
   unsigned char *buf;
   uint64_t version;
   size_t size;
+  if (handed_over(L, RML_LC_LOADS)) return hand_over(L, 2, "reload");
+  u = own_instance(L, "reload");
   lua_settop(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
   t = rml_model_table(L, 2);
@@ -749,19 +830,23 @@ static int l_stored(lua_State *L) {
   return 1;
 }
 
-/* core.instance_methods(model) -> {save=, delete=, reload=}: the model's
- * own C closures (own_instance). */
+/* core.instance_methods(model, methods) -> {save=, delete=, reload=},
+ * {delete=}: the model's own C closures (own_instance). The first hand
+ * over to `methods` (the table instances look methods up in) once the
+ * model needs its lifecycle; the second is the raw delete the Lua paths
+ * call. */
 static int l_instance_methods(lua_State *L) {
   static const luaL_Reg fns[] = {{"save", l_save},
                                  {"delete", l_delete},
                                  {"reload", l_reload},
                                  {NULL, NULL}};
+  static const luaL_Reg raw[] = {{"delete", l_raw_delete}, {NULL, NULL}};
   rml_checkmodel(L, 1);
-  lua_settop(L, 1);
-  lua_createtable(L, 0, 3);
-  lua_insert(L, 1);
-  luaL_setfuncs(L, fns, 1);
-  return 1;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  push_closures(L, fns, 2);
+  push_closures(L, raw, 2);
+  return 2;
 }
 
 /* core.model_table_check(model): raises unless the model can reach its
@@ -776,6 +861,7 @@ void rml_open_model(lua_State *L) {
   static const luaL_Reg meta[] = {{"__gc", model_gc}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"model_new", l_model_new},
                                  {"model_set_store", l_model_set_store},
+                                 {"model_set_lifecycle", l_model_set_lifecycle},
                                  {"model_check", l_model_check},
                                  {"set_default", l_set_default},
                                  {"check_choice", l_check_choice},

@@ -199,6 +199,213 @@ describe("Hooks", function()
     end)
   end)
 
+  -- A function kept in a local before a hook is appended (or before a
+  -- backend brings extensions) is still the model's: `local create =
+  -- User.create` taken while User had no hooks runs the hooks appended
+  -- later, as User.create does.
+  describe("functions kept from before a hook is appended", function()
+    local User, Raw, log
+
+    -- Raw reads what is stored: same name and fields, no hooks.
+    before_each(function()
+      local function spec()
+        return { model_backend = backend, id = Field.string { primary_key = true }, name = "string" }
+      end
+      User, Raw, log = Model("User", spec()), Model("User", spec()), {}
+    end)
+
+    local function note(kind) return function(u) log[#log + 1] = kind .. ":" .. u.id end end
+
+    local function mark_on_save()
+      User:before_save(function(u) u.name = u.name .. "!"; log[#log + 1] = "before_save:" .. u.id end)
+      User:after_save(note("after_save"))
+    end
+
+    it("create runs before_save and after_save appended later, the change stored", function()
+      local create = User.create
+      mark_on_save()
+      local u = create { id = "1", name = "a" }
+      assert.equal("a!", u.name)
+      assert.is_true(u:is_persisted())
+      create(User, { id = "2", name = "b" })
+      assert.same({ "before_save:1", "after_save:1", "before_save:2", "after_save:2" }, log)
+      assert.equal("a!", Raw:get("1").name)
+      assert.equal("b!", Raw:get("2").name)
+    end)
+
+    it("upsert runs before_save and after_save appended later, the change stored", function()
+      local upsert = User.upsert
+      Raw:create { id = "1", name = "old" }
+      mark_on_save()
+      upsert { id = "1", name = "a" }
+      upsert(User, { id = "2", name = "b" })
+      assert.same({ "before_save:1", "after_save:1", "before_save:2", "after_save:2" }, log)
+      assert.equal("a!", Raw:get("1").name)
+      assert.equal("b!", Raw:get("2").name)
+    end)
+
+    it("get runs after_load appended later, by key and by table", function()
+      local get = User.get
+      Raw:create { id = "1", name = "a" }
+      User:after_load(note("after_load"))
+      assert.equal("a", get("1").name)
+      get(User, "1")
+      get { id = "1" }
+      get { name = "a" }
+      assert.is_nil(get("2"))
+      assert.same({ "after_load:1", "after_load:1", "after_load:1", "after_load:1" }, log)
+    end)
+
+    it("u.save runs before_save and after_save appended later, the change stored", function()
+      local fresh, stored = User { id = "1", name = "a" }, User:create { id = "2", name = "b" }
+      local save_fresh, save_stored = fresh.save, stored.save
+      mark_on_save()
+      assert.is_true(rawequal(fresh, save_fresh(fresh)))
+      stored.name = "c"
+      save_stored(stored)
+      assert.same({ "before_save:1", "after_save:1", "before_save:2", "after_save:2" }, log)
+      assert.equal("a!", Raw:get("1").name)
+      assert.equal("c!", Raw:get("2").name)
+    end)
+
+    it("u.delete runs before_delete and after_delete appended later", function()
+      local u = User:create { id = "1", name = "a" }
+      local delete = u.delete
+      User:before_delete(function(x)
+        log[#log + 1] = "before_delete:" .. x.id .. (Raw:get(x.id) and " stored" or " gone")
+      end)
+      User:after_delete(function(x)
+        log[#log + 1] = "after_delete:" .. x.id .. (Raw:get(x.id) and " stored" or " gone")
+      end)
+      assert.is_true(delete(u))
+      assert.same({ "before_delete:1 stored", "after_delete:1 gone" }, log)
+      assert.equal(0, Raw:count())
+    end)
+
+    it("u.reload runs after_load appended later", function()
+      local u = User:create { id = "1", name = "a" }
+      local reload = u.reload
+      User:after_load(function(x) x.name = x.name .. "?"; log[#log + 1] = "after_load:" .. x.id end)
+      Raw:get("1"):delete()
+      Raw:create { id = "1", name = "b" }
+      assert.is_true(rawequal(u, reload(u)))
+      assert.equal("b?", u.name)
+      assert.same({ "after_load:1" }, log)
+    end)
+
+    it("re-raise a hook's error unchanged and store nothing", function()
+      local create, upsert = User.create, User.upsert
+      local u = User:create { id = "1", name = "a" }
+      local save = u.save
+      local refusal = { "refused" }
+      User:before_save(function() error(refusal) end)
+      assert.is_true(rawequal(refusal, catch(create, { id = "2", name = "b" })))
+      assert.is_true(rawequal(refusal, catch(upsert, { id = "1", name = "b" })))
+      u.name = "b"
+      assert.is_true(rawequal(refusal, catch(save, u)))
+      assert.equal(1, Raw:count())
+      assert.equal("a", Raw:get("1").name)
+    end)
+
+    it("raise the errors they raised before, once hooks are appended", function()
+      local create, upsert, get = User.create, User.upsert, User.get
+      local u = User:create { id = "1", name = "a" }
+      local save, delete, reload = u.save, u.delete, u.reload
+      mark_on_save()
+      User:after_load(note("after_load"))
+      User:before_delete(note("before_delete"))
+      local err = catch(create, 5)
+      expect("ValidationError", err)
+      assert.equal("User:create expects a table of field values, got number", err.message)
+      err = catch(upsert, User, "x")
+      assert.equal("User:upsert expects a table of field values, got string", err.message)
+      expect("ValidationError", catch(create, { id = "2", name = 5 }), "User", "name")
+      expect("DuplicateKeyError", catch(create, { id = "1", name = "b" }), "User", "1")
+      local Other = Model("Other", { model_backend = backend, id = Field.string { primary_key = true } })
+      local o = Other:create { id = "o" }
+      for method, fn in pairs { save = save, delete = delete, reload = reload } do
+        err = catch(fn, o)
+        expect("ConfigurationError", err)
+        assert.equal(("User: %s expects an instance of User, got one of Other"):format(method), err.message)
+      end
+      expect("NotFoundError", catch(reload, User { id = "9", name = "x" }), "User", "9")
+      local Lost = Model("Lost", { id = Field.string { primary_key = true } })
+      local lost_get = Lost.get
+      Lost:after_load(function() end)
+      expect("ConfigurationError", catch(lost_get, "1"), "Lost", "backend")
+      assert.same({ "before_save:1" }, log) -- the duplicate, refused by the store
+      assert.equal("a", get("1").name)
+      assert.same({ "before_save:1", "after_load:1" }, log)
+    end)
+
+    it("keep working through the C paths in a model that never gets hooks", function()
+      local create, upsert, get = User.create, User.upsert, User.get
+      local u = create { id = "1", name = "a" }
+      upsert(User, { id = "2", name = "b" })
+      local save, delete, reload = u.save, u.delete, u.reload
+      u.name = "c"
+      assert.is_true(rawequal(u, save(u)))
+      assert.equal("c", get("1").name)
+      assert.equal("b", get(User, { id = "2" }).name)
+      u.name = "d"
+      assert.equal("c", reload(u).name)
+      assert.is_true(delete(u))
+      assert.is_false(delete(u))
+      assert.is_nil(get("1"))
+      -- Another model's hooks change nothing here.
+      local Other = Model("Other", { model_backend = backend, id = Field.string { primary_key = true } })
+      Other:before_save(note("other"))
+      create { id = "3", name = "e" }
+      assert.same({}, log)
+      assert.equal(2, Raw:count())
+    end)
+
+    -- Extensions apply from the moment the model has a backend: a model
+    -- declared without one goes through its extensions once it gets one.
+    it("run the extensions a backend brings, set after they were kept", function()
+      local calls = {}
+      local ext = {
+        serialize = function(d) calls[#calls + 1] = "serialize"; d.name = d.name .. "+"; return d end,
+        deserialize = function(d) calls[#calls + 1] = "deserialize"; d.name = d.name:gsub("%+$", ""); return d end,
+      }
+      local Item = Model("Item", { mixins = { { extensions = { ["*"] = ext } } },
+                                   id = Field.string { primary_key = true }, name = "string" })
+      local RawItem = Model("Item", { model_backend = backend, id = Field.string { primary_key = true },
+                                      name = "string" })
+      local create, upsert, get = Item.create, Item.upsert, Item.get
+      local u = Item { id = "3", name = "c" }
+      local save = u.save
+      Item.model_backend = backend
+      create { id = "1", name = "a" }
+      upsert { id = "2", name = "b" }
+      save(u)
+      assert.same({ "serialize", "serialize", "serialize" }, calls)
+      assert.equal("a+", RawItem:get("1").name)
+      assert.equal("b+", RawItem:get("2").name)
+      assert.equal("c+", RawItem:get("3").name)
+      assert.equal("a", get("1").name)
+      local reload = u.reload
+      Item.model_backend = nil -- back to the C paths, and the backend again
+      Item.model_backend = backend
+      assert.equal("c", reload(u).name)
+      assert.same({ "serialize", "serialize", "serialize", "deserialize", "deserialize" }, calls)
+    end)
+
+    it("get applies the modify_query of a backend set after it was kept", function()
+      local Item = Model("Item", {
+        extensions = { memory = { modify_query = function(q) return q:where { name = "shown" } end } },
+        id = Field.string { primary_key = true }, name = "string",
+      })
+      local get = Item.get
+      Item.model_backend = backend
+      Item:create { id = "1", name = "hidden" }
+      Item:create { id = "2", name = "shown" }
+      assert.is_nil(get("1"))
+      assert.equal("shown", get("2").name)
+      assert.is_nil(get { id = "1" })
+    end)
+  end)
+
   describe("order", function()
     it("runs mixin hooks first, then the model's, then appended ones", function()
       local log = {}

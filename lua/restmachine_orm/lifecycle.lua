@@ -141,7 +141,7 @@ end
 --- u:delete() with the lifecycle.
 function lifecycle.delete(m, u)
   run_hooks(m, "before_delete", u)
-  local deleted = m.fast_methods.delete(u)
+  local deleted = m.raw_delete(u)
   run_hooks(m, "after_delete", u)
   return deleted
 end
@@ -245,7 +245,7 @@ end
 --- all), then the deletes, then every after_delete.
 function lifecycle.delete_many(m, list)
   for _, u in ipairs(list) do run_hooks(m, "before_delete", u) end
-  for _, u in ipairs(list) do m.fast_methods.delete(u) end
+  for _, u in ipairs(list) do m.raw_delete(u) end
   for _, u in ipairs(list) do run_hooks(m, "after_delete", u) end
   return #list
 end

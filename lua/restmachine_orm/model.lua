@@ -182,12 +182,18 @@ end
 -- extensions or query filters are declared. Run again when hooks are
 -- added or the backend changes. The fast instance methods are the model's
 -- own C closures (m.fast_methods), which refuse other models' instances.
-local function install_paths(m, funcs, fast, methods)
+-- The C core is told which paths are Lua now: a fast function kept from
+-- before (local create = User.create) then calls the one installed here.
+-- The wrappers store and load through the raw C closures (`raw`,
+-- m.raw_delete, m.fast_get), which never hand over, or they would call
+-- themselves.
+local function install_paths(m, funcs, fast, raw, methods)
   lifecycle.refresh(m)
   local stores, loads = lifecycle.stores(m), lifecycle.loads(m)
   -- Query filters and modify_query extensions apply to get as to any
   -- query, so get goes through a query then.
   local filtered = m.filtered
+  core.model_set_lifecycle(m.core, stores, loads, loads or filtered)
   local own_c = m.fast_methods
   methods.save = stores and function(u) return lifecycle.save(m, own(m, u, "save")) end
     or own_c.save
@@ -205,13 +211,13 @@ local function install_paths(m, funcs, fast, methods)
   funcs.new = fast.new
   funcs.create = stores and function(a, b)
     local spec = arg(a, b)
-    if type(spec) ~= "table" then return fast.create(spec) end -- raises as C does
+    if type(spec) ~= "table" then return raw.create(spec) end -- raises as C does
     core.model_check(m.core)
     return lifecycle.store(m, core.instance(m.core, spec, true), "create")
   end or fast.create
   funcs.upsert = stores and function(a, b)
     local spec = arg(a, b)
-    if type(spec) ~= "table" then return fast.upsert(spec) end
+    if type(spec) ~= "table" then return raw.upsert(spec) end
     core.model_check(m.core)
     return lifecycle.store(m, core.instance(m.core, spec, true), "upsert")
   end or fast.upsert
@@ -222,7 +228,7 @@ local function install_paths(m, funcs, fast, methods)
       if m.primary_key == nil then return nil end
       return Query.new(m):and_({ [m.primary_key] = key }):first()
     end
-    return lifecycle.load(m, fast.get(key))
+    return lifecycle.load(m, raw.get(key))
   end or fast.get
 end
 
@@ -259,11 +265,13 @@ function M.Model(name, spec)
   if not ok then error(result, 2) end
 
   local funcs = lua_class_functions(m)
-  local fast = core.class_functions(m.core, cls, m.get_by_conditions)
-  m.fast_methods = core.instance_methods(m.core)
-  m.fast_get = fast.get -- the stored record by key, without hooks or filters
+  local fast, raw = core.class_functions(m.core, cls, m.get_by_conditions, funcs)
+  local raw_methods
+  m.fast_methods, raw_methods = core.instance_methods(m.core, methods)
+  m.raw_delete = raw_methods.delete -- deletes, without hooks
+  m.fast_get = raw.get -- the stored record by key, without hooks or filters
   funcs.name = name
-  m.refresh = function() install_paths(m, funcs, fast, methods) end
+  m.refresh = function() install_paths(m, funcs, fast, raw, methods) end
 
   local function set_backend(backend)
     funcs.model_backend = check_backend(name, backend)
