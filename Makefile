@@ -97,7 +97,7 @@ VALGRIND_FLAGS := --tool=memcheck --error-exitcode=1 --leak-check=full \
                   --track-origins=yes --num-callers=12 --keep-debuginfo=yes \
                   --suppressions=scripts/valgrind.supp
 
-.PHONY: all deps test check demo bench memcheck asan clean \
+.PHONY: all deps test check demo bench memcheck asan clean FORCE \
         check-warnings check-engine check-specs check-memcheck \
         check-memcheck-engine check-memcheck-specs \
         check-asan check-asan-engine check-asan-specs \
@@ -109,6 +109,21 @@ deps:
 	@bash scripts/deps.sh
 
 # ----------------------------------------------------------------- building
+
+# Every object and test program also depends on $(FLAGS_STAMP), which is
+# rewritten only when the compiler or a flag differs from the last build's
+# (make OPT=-O0, CFLAGS=..., a new pkg-config answer): a change of flags
+# rebuilds them, where make would otherwise keep objects built the old way.
+BUILD_FLAGS := $(CC) | $(WARNINGS) $(DEFINES) $(CFLAGS) | $(OPT) | \
+               $(MEMCHECK_OPT) | $(ASAN_OPT) $(ASAN_FLAGS) | \
+               $(LUA_CFLAGS) $(PCRE2_CFLAGS) $(JANSSON_CFLAGS)
+FLAGS_STAMP := $(BUILD)/flags
+
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(BUILD_FLAGS)' | cmp -s - $@ || printf '%s\n' '$(BUILD_FLAGS)' > $@
+
+FORCE:
 
 # Linked under a temporary name and renamed, so that a Lua process loading
 # the module meanwhile never sees a half-written file.
@@ -130,32 +145,32 @@ $(ASAN_MODULE): $(ASAN_ENGINE_OBJ) $(ASAN_BIND_OBJ)
 $(BINDINGS_OBJ) $(MC_BIND_OBJ) $(ASAN_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS) $(JANSSON_CFLAGS)
 $(ENGINE_OBJ) $(MC_ENGINE_OBJ) $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ): EXTRA_CFLAGS = $(PCRE2_CFLAGS)
 
-$(BUILD)/obj/release/%.o: %.c
+$(BUILD)/obj/release/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(OPT) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/memcheck/%.o: %.c
+$(BUILD)/obj/memcheck/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(MEMCHECK_OPT) -DRM_SLAB_DISABLE $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/noslab/%.o: %.c
+$(BUILD)/obj/noslab/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(OPT) -DRM_SLAB_DISABLE $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/asan/%.o: %.c
+$(BUILD)/obj/asan/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -DRM_SLAB_DISABLE $(DEPFLAGS) -c -o $@ $<
 
 # Engine tests link the engine objects only: no bindings, no Lua.
-$(BUILD)/tests/%: tests/engine/%.c $(ENGINE_OBJ)
+$(BUILD)/tests/%: tests/engine/%.c $(ENGINE_OBJ) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(OPT) -Itests/engine $(DEPFLAGS) -o $@ $< $(ENGINE_OBJ) $(ENGINE_LIBS)
 
-$(BUILD)/tests-noslab/%: tests/engine/%.c $(NOSLAB_OBJ)
+$(BUILD)/tests-noslab/%: tests/engine/%.c $(NOSLAB_OBJ) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(OPT) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(NOSLAB_OBJ) $(ENGINE_LIBS)
 
-$(BUILD)/tests-asan/%: tests/engine/%.c $(ASAN_ENGINE_OBJ)
+$(BUILD)/tests-asan/%: tests/engine/%.c $(ASAN_ENGINE_OBJ) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(ASAN_ENGINE_OBJ) $(ENGINE_LIBS)
 
