@@ -125,6 +125,9 @@ const char *rml_key_label(const char *key, size_t len, char *out, size_t cap);
 /* model.c */
 l_model *rml_checkmodel(lua_State *L, int idx);
 rm_table *rml_model_table(lua_State *L, int model_idx);
+void rml_open_model(lua_State *L);
+
+/* build.c */
 l_instance *rml_push_instance(lua_State *L, int model_idx,
                               const unsigned char *data, size_t size,
                               int persisted);
@@ -152,7 +155,12 @@ l_instance *rml_build_instance(lua_State *L, int model, int spec, rm_diag *d,
 /* Limits the instance at idx to the fields of the mask string at
  * mask_idx (select()). */
 void rml_set_mask(lua_State *L, int idx, int mask_idx);
-void rml_open_model(lua_State *L);
+/* Raises unless u can be stored: every field loaded (select) and, when u
+ * is pending, every required field set. */
+void rml_check_complete(lua_State *L, l_instance *u);
+
+/* paths.c */
+void rml_open_paths(lua_State *L);
 
 /* instance.c */
 /* Pushes a new instance metatable for the model: [-0, +1]. */
@@ -172,9 +180,6 @@ void rml_open_run(lua_State *L);
 /* instance_state.c */
 void rml_open_instance_state(lua_State *L);
 
-/* model.c: raises unless u can be stored: every field loaded (select)
- * and, when u is pending, every required field set. */
-void rml_check_complete(lua_State *L, l_instance *u);
 /* instance.c: raises unless field `field` of u was loaded. */
 void rml_check_loaded(lua_State *L, const l_instance *u, int field);
 

@@ -79,6 +79,7 @@ int luaopen_restmachine_orm_core(lua_State *L) {
   luaL_setfuncs(L, fns, 0);
   rml_open_store(L);
   rml_open_model(L);
+  rml_open_paths(L);
   rml_open_instance(L);
   rml_open_node(L);
   rml_open_run(L);
