@@ -37,6 +37,10 @@ build = {
       ["restmachine_orm.core"] = {
          sources = {
             "engine/btree.c",
+            "engine/btree_check.c",
+            "engine/btree_delete.c",
+            "engine/btree_insert.c",
+            "engine/btree_unput.c",
             "engine/cursor.c",
             "engine/datetime.c",
             "engine/diag.c",

@@ -1,5 +1,5 @@
 /*
- * The order-statistic B+tree of the ordered indexes (engine/btree.c):
+ * The order-statistic B+tree of the ordered indexes (engine/btree*.c):
  * a long randomized run against a plain sorted-array model, the insert
  * patterns that split unevenly (ascending, descending, runs of one key),
  * string keys whose bytes belong to the caller, out-of-memory inserts that
@@ -273,7 +273,7 @@ static void check_all(const rm_btree *t, model *md, uint64_t *s, tally *tl,
   int rc = rm_btree_check(t);
   model_sync(md);
   tl->checks++;
-  if (rc != 0) FAIL(structure, "rm_btree_check fails at btree.c line %d", rc);
+  if (rc != 0) FAIL(structure, "rm_btree_check fails at btree_check.c line %d", rc);
   if (rm_btree_count(t) != md->n)
     FAIL(count, "count %zu, model %zu", rm_btree_count(t), md->n);
   check_ranks(t, md, s, tl);
