@@ -85,27 +85,47 @@ static int unchanged(const rm_table *t, int i, const rm_record *r,
   return rm_value_equal(&a, &b);
 }
 
+/* Whether index i's keys can point into records: strings and bytes. */
+static int borrows_bytes(const rm_table *t, int i) {
+  rm_ftype type = t->schema->fields[t->schema->indexed[i]].type;
+  return type == RM_T_STRING || type == RM_T_BYTES;
+}
+
+static int is_same(const rm_index_same *same, int i) {
+  return (int)((same->bits[i / 64] >> (i % 64)) & 1u);
+}
+
+static void find_same(const rm_table *t, const rm_record *r,
+                      const rm_record *old, rm_index_same *same) {
+  int i;
+  memset(same, 0, sizeof *same);
+  for (i = 0; i < t->schema->nindexed; i++)
+    if (unchanged(t, i, r, old)) same->bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
 /* Undoes the inserts of rm_index_link for r into trees [0, n), last
  * first: rm_btree_unput also gives back the nodes an insert split off, so
  * that the store's bytes are as before the link. */
-static void unput_range(rm_table *t, const rm_record *r, const rm_record *old,
-                        int n) {
+static void unput_range(rm_table *t, const rm_record *r,
+                        const rm_index_same *same, int n) {
   while (n-- > 0) {
     rm_value v;
-    if (unchanged(t, n, r, old)) continue;
+    if (is_same(same, n)) continue;
     v = key_of(t, n, r);
     rm_btree_unput(&t->trees[n], &v, r->seq);
   }
 }
 
-int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old) {
+int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old,
+                  rm_index_same *same) {
   int i;
+  find_same(t, r, old, same);
   for (i = 0; i < t->schema->nindexed; i++) {
     rm_bt_entry e;
-    if (unchanged(t, i, r, old)) continue;
+    if (is_same(same, i)) continue;
     entry_of(t, i, r, &e);
     if (rm_btree_insert(&t->trees[i], &e) == 0) continue;
-    unput_range(t, r, old, i);
+    unput_range(t, r, same, i);
     return -1;
   }
   return 0;
@@ -114,18 +134,22 @@ int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old) {
 /* Only for undoing links, each tree's last insert first: records are
  * unlinked in the reverse order of their links, with no other change to
  * the trees in between (write.c, link_all). */
-void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old) {
-  unput_range(t, r, old, t->schema->nindexed);
+void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old,
+                     const rm_index_same *same) {
+  (void)old;
+  unput_range(t, r, same, t->schema->nindexed);
 }
 
-void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old) {
+void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old,
+                     const rm_index_same *same) {
   int i;
   if (old == NULL) return;
   for (i = 0; i < t->schema->nindexed; i++) {
     rm_bt_entry e;
     rm_value v;
-    if (unchanged(t, i, r, old)) {
+    if (is_same(same, i)) {
       /* Same slot: only string keys, which point into the record, move. */
+      if (!borrows_bytes(t, i)) continue;
       entry_of(t, i, r, &e);
       if (e.key.tag == RM_V_STR) rm_btree_replace(&t->trees[i], &e);
     } else {

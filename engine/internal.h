@@ -236,9 +236,18 @@ int rm_index_new(rm_table *t, const rm_schema *s, rm_btree **out);
 void rm_index_replace(rm_table *t, rm_btree *trees);
 void rm_index_free(rm_table *t);
 void rm_index_clear(rm_table *t);
-int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old);
-void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old);
-void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old);
+/* Which indexed fields a write leaves at the same value (bit i: the
+ * field of tree i). rm_index_link finds it, once per write, and unlink
+ * and commit read it: decoding a field walks the record from its start. */
+typedef struct rm_index_same {
+  uint64_t bits[(RM_MAX_FIELDS + 63) / 64];
+} rm_index_same;
+int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old,
+                  rm_index_same *same);
+void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old,
+                     const rm_index_same *same);
+void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old,
+                     const rm_index_same *same);
 void rm_index_remove(rm_table *t, const rm_record *r);
 /* Compaction: records have new slot numbers, the array is not moved yet. */
 void rm_index_renumber(rm_table *t);

@@ -188,6 +188,7 @@ typedef struct change {
   rm_record *rec;
   rm_record *old;
   rm_unique_entry **new_e, **old_e; /* nunique each */
+  rm_index_same same;               /* set by rm_index_link */
 } change;
 
 /* A copy of data in a new record, with its unique-map entries; nothing
@@ -385,7 +386,7 @@ fail:
 /* Links one new record into the maps and ordered indexes, or nothing. */
 static int link_change(rm_table *t, change *c) {
   if (link_record(t, c->rec, c->new_e) < 0) return -1;
-  if (rm_index_link(t, c->rec, c->old) == 0) return 0;
+  if (rm_index_link(t, c->rec, c->old, &c->same) == 0) return 0;
   unlink_record(t, c->rec, c->new_e);
   return -1;
 }
@@ -396,7 +397,7 @@ static int link_all(rm_table *t, change *c, size_t n, rm_diag *d) {
   for (i = 0; i < n; i++) {
     if (link_change(t, &c[i]) == 0) continue;
     while (i-- > 0) {
-      rm_index_unlink(t, c[i].rec, c[i].old);
+      rm_index_unlink(t, c[i].rec, c[i].old, &c[i].same);
       unlink_record(t, c[i].rec, c[i].new_e);
     }
     return out_of_memory(t, d);
@@ -440,7 +441,7 @@ static int write_batch(rm_table *t, change *c, size_t n,
   install_slots(t, &g);
   for (i = 0; i < n; i++) {
     place_record(t, c[i].rec, c[i].old);
-    rm_index_commit(t, c[i].rec, c[i].old);
+    rm_index_commit(t, c[i].rec, c[i].old, &c[i].same);
     if (c[i].old != NULL) drop_record(t, c[i].old, c[i].old_e);
     else t->next_seq++;
   }
