@@ -144,40 +144,72 @@ static inline probe at_entry(const rm_bt_entry *e) {
   return p;
 }
 
-/* Whether (key, seq) comes before the probe, or is at it when `or_at`.
- * Integer keys and an exact probe, the common case, are compared without
- * a branch: in a binary search each compare's outcome is a coin toss, and
- * a mispredicted branch costs more than the compare. */
-static inline int before(const bval *key, uint64_t seq, const probe *p,
-                         int or_at) {
-  if (key->tag == RM_V_INT && p->key.tag == RM_V_INT && p->bias == 0) {
-    int64_t k = key->u.i, pk = p->key.u.i;
-    return (k < pk) | ((k == pk) & ((seq < p->seq) | (or_at & (seq == p->seq))));
-  }
-  return probe_cmp(key, seq, p) < or_at;
+/* The binary searches below count the items before a probe (or at it,
+ * with `or_at`) among n items from `first` on, `stride` bytes apart, each
+ * starting with its key and holding its seq at `seq_off` (separators and
+ * leaf entries both do). Each step is done without a branch: in a binary
+ * search each compare's outcome is a coin toss, and a mispredicted branch
+ * costs more than the compare. */
+
+/* One step: the item in the middle of [*lo, *lo + *n) is before the probe
+ * (b = 1) or not; keeps the half that holds the answer. */
+static inline void halve(unsigned *lo, unsigned *n, int b) {
+  unsigned half = *n / 2;
+  unsigned mask = 0u - (unsigned)b; /* all ones when the item is before */
+  *lo += (half + 1) & mask;
+  *n = ((*n - half - 1) & mask) | (half & ~mask);
 }
 
-/* The number of the n (key, seq) items from `first` on, `stride` bytes
- * apart with their seq at `seq_off`, that come before the probe (or at
- * it, with or_at). Separators and leaf entries both start with key, seq. */
+static inline uint64_t seq_at(const char *item, size_t seq_off) {
+  uint64_t seq;
+  memcpy(&seq, item + seq_off, sizeof seq);
+  return seq;
+}
+
+/* Any probe. */
+static inline unsigned count_before_any(const char *first, size_t stride,
+                                        size_t seq_off, unsigned n,
+                                        const probe *p, int or_at) {
+  unsigned lo = 0;
+  while (n > 0) {
+    const char *item = first + (size_t)(lo + n / 2) * stride;
+    const bval *key = (const bval *)(const void *)item;
+    halve(&lo, &n, probe_cmp(key, seq_at(item, seq_off), p) < or_at);
+  }
+  return lo;
+}
+
+/* An exact probe with an integer key, the common case (integer and
+ * datetime fields, deletes and updates): the probe is read once, and an
+ * integer item is compared inline. Other items (nil, floats of a number
+ * field) take the general compare. */
+static inline unsigned count_before_int(const char *first, size_t stride,
+                                        size_t seq_off, unsigned n,
+                                        const probe *p, int or_at) {
+  const int64_t pk = p->key.u.i;
+  const uint64_t ps = p->seq;
+  unsigned lo = 0;
+  while (n > 0) {
+    const char *item = first + (size_t)(lo + n / 2) * stride;
+    const bval *key = (const bval *)(const void *)item;
+    uint64_t seq = seq_at(item, seq_off);
+    int64_t k = key->u.i;
+    int b;
+    if (key->tag == RM_V_INT)
+      b = (k < pk) | ((k == pk) & ((seq < ps) | (or_at & (seq == ps))));
+    else
+      b = probe_cmp(key, seq, p) < or_at;
+    halve(&lo, &n, b);
+  }
+  return lo;
+}
+
 static inline unsigned count_before(const void *first, size_t stride,
                                     size_t seq_off, unsigned n,
                                     const probe *p, int or_at) {
-  const char *base = first;
-  unsigned lo = 0;
-  while (n > 0) {
-    unsigned half = n / 2;
-    const char *item = base + (size_t)(lo + half) * stride;
-    uint64_t seq;
-    unsigned mask;
-    int b;
-    memcpy(&seq, item + seq_off, sizeof seq);
-    b = before((const bval *)(const void *)item, seq, p, or_at);
-    mask = 0u - (unsigned)b; /* all ones when the item is before */
-    lo += (half + 1) & mask;
-    n = ((n - half - 1) & mask) | (half & ~mask);
-  }
-  return lo;
+  if (p->key.tag == RM_V_INT && p->bias == 0)
+    return count_before_int(first, stride, seq_off, n, p, or_at);
+  return count_before_any(first, stride, seq_off, n, p, or_at);
 }
 
 /* The child of n whose range holds the probe: the number of separators
