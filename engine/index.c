@@ -91,10 +91,13 @@ static int borrows_bytes(const rm_table *t, int i) {
   return type == RM_T_STRING || type == RM_T_BYTES;
 }
 
+/* Whether the write keeps index i's value (rm_index_same). */
 static int is_same(const rm_index_same *same, int i) {
   return (int)((same->bits[i / 64] >> (i % 64)) & 1u);
 }
 
+/* Fills *same for a write of r over old (NULL for an insert: nothing is
+ * the same). */
 static void find_same(const rm_table *t, const rm_record *r,
                       const rm_record *old, rm_index_same *same) {
   int i;
@@ -134,9 +137,8 @@ int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old,
 /* Only for undoing links, each tree's last insert first: records are
  * unlinked in the reverse order of their links, with no other change to
  * the trees in between (write.c, link_all). */
-void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old,
+void rm_index_unlink(rm_table *t, const rm_record *r,
                      const rm_index_same *same) {
-  (void)old;
   unput_range(t, r, same, t->schema->nindexed);
 }
 

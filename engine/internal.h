@@ -244,7 +244,7 @@ typedef struct rm_index_same {
 } rm_index_same;
 int rm_index_link(rm_table *t, const rm_record *r, const rm_record *old,
                   rm_index_same *same);
-void rm_index_unlink(rm_table *t, const rm_record *r, const rm_record *old,
+void rm_index_unlink(rm_table *t, const rm_record *r,
                      const rm_index_same *same);
 void rm_index_commit(rm_table *t, const rm_record *r, const rm_record *old,
                      const rm_index_same *same);

@@ -397,7 +397,7 @@ static int link_all(rm_table *t, change *c, size_t n, rm_diag *d) {
   for (i = 0; i < n; i++) {
     if (link_change(t, &c[i]) == 0) continue;
     while (i-- > 0) {
-      rm_index_unlink(t, c[i].rec, c[i].old, &c[i].same);
+      rm_index_unlink(t, c[i].rec, &c[i].same);
       unlink_record(t, c[i].rec, c[i].new_e);
     }
     return out_of_memory(t, d);
