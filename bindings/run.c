@@ -261,7 +261,12 @@ static int run_page(lua_State *L, int model, const rm_table *t, rm_query *rq,
 static int run_delete(lua_State *L, rm_table *t, const rm_query *rq) {
   const rm_record **out;
   long i, n = run_into(L, t, rq, &out);
-  for (i = 0; i < n; i++) rm_table_remove(t, out[i]);
+  rm_diag d;
+  rm_diag_init(&d);
+  /* Cannot fail: every record of the result is live in t, and removing
+   * one leaves the others in place. */
+  for (i = 0; i < n; i++)
+    if (rm_table_remove(t, out[i], &d) < 0) return rml_raise(L, &d);
   lua_pushinteger(L, n);
   return 1;
 }

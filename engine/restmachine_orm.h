@@ -12,14 +12,17 @@
  *   The rm_diag pointer must not be NULL.
  * - Misuse of this interface that the engine can see (a field index out of
  *   range, a malformed record, a changed finished schema, a bad query
- *   window) fails with RM_E_CONFIG instead of crashing. Pointers to engine
- *   objects (schemas, stores, tables, records, nodes) must be ones the
- *   engine gave out and that are still alive; they are not checked.
+ *   window, a record to remove that the table does not hold) fails with
+ *   RM_E_CONFIG instead of crashing. Pointers to engine objects (schemas,
+ *   stores, tables, records, nodes) must be ones the engine gave out and
+ *   that are still alive; that is not checked (rm_table_remove checks
+ *   whose record it is given, not whether it is alive).
  * - Values passed in (rm_value strings) are borrowed for the duration of the
  *   call; the engine copies what it keeps.
  * - Pointers returned by lookups (records, values decoded from a record)
  *   point into engine memory and stay valid until the next write to the same
- *   table (a put, remove, delete or clear); copy what must live longer.
+ *   table (a put, remove, delete or clear; a remove frees only the record
+ *   it removes); copy what must live longer.
  * - Names (schema, field, table) returned as strings are owned by their
  *   schema or table and live as long as it; the *_name functions of enums
  *   return static strings.
@@ -306,9 +309,19 @@ int rm_table_put(rm_table *t, const unsigned char *data, size_t size,
 int rm_table_put_many(rm_table *t, const unsigned char *const *data,
                       const size_t *size, size_t n, rm_put_mode mode,
                       rm_diag *d);
-/* Removes a record found by a lookup or query of this table since its
- * last write (not checked). */
-void rm_table_remove(rm_table *t, const rm_record *r);
+/* Removes the record r of this table (found by a lookup or a query).
+ * Checked, in O(1): r must not be NULL and must be the record this table
+ * holds at r's place, else RM_E_CONFIG naming the table and nothing
+ * changes. So a live record of another table or store, even one with
+ * the same key, is refused, as is a copy of a record's bytes. Not
+ * checkable, so the caller's duty: r must point to a record that is
+ * still alive, in this table or another. A record removed, replaced (an
+ * upsert or update of its key) or cleared since r was found has been
+ * freed, and reading r is then undefined (and if the memory went to a
+ * new record of this table, that record is the one removed). Removing a
+ * record leaves the others in place, so every record of one query result
+ * can be removed one after another. */
+int rm_table_remove(rm_table *t, const rm_record *r, rm_diag *d);
 /* The record whose primary key equals `key` (coerced to the key's type),
  * or NULL. Returns -1 only when the key has the wrong type. */
 int rm_table_get(const rm_table *t, rm_value key, const rm_record **out,

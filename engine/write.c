@@ -480,9 +480,11 @@ int rm_table_put_many(rm_table *t, const unsigned char *const *data,
 
 /* ----------------------------------------------------------- removing */
 
-void rm_table_remove(rm_table *t, const rm_record *rec) {
+/* Unlinks and frees r, a live record of t. Leaves every other record
+ * where it is (no slot moves), so that the records of one query result
+ * can be removed one after another. */
+static void remove_record(rm_table *t, rm_record *r) {
   rm_unique_entry *entries[RM_MAX_FIELDS];
-  rm_record *r = (rm_record *)rec;
   own_entries(t, r, entries);
   t->slots[r->slot] = NULL;
   t->count--;
@@ -492,11 +494,29 @@ void rm_table_remove(rm_table *t, const rm_record *rec) {
   t->version++;
 }
 
+/* True when r is the record t holds at r's slot. Reads only r's slot
+ * number, not its bytes: a record of another model would be decoded
+ * with the wrong schema, so its key cannot be looked up safely. */
+static int live_in(const rm_table *t, const rm_record *r) {
+  return r != NULL && r->slot < t->nslots && t->slots[r->slot] == r;
+}
+
+int rm_table_remove(rm_table *t, const rm_record *rec, rm_diag *d) {
+  if (!live_in(t, rec)) {
+    rm_diag_set(d, RM_E_CONFIG, "%s: cannot remove %s", t->name,
+                rec == NULL ? "a NULL record"
+                            : "a record that is not stored in this table");
+    return -1;
+  }
+  remove_record(t, (rm_record *)rec);
+  return 0;
+}
+
 int rm_table_delete(rm_table *t, rm_value key, rm_diag *d) {
   rm_record *r;
   if (rm_table_find_key(t, key, &r, d) < 0) return -1;
   if (r == NULL) return 0;
-  rm_table_remove(t, r);
+  remove_record(t, r);
   return 1;
 }
 

@@ -2,9 +2,10 @@
  * The C interface under hostile use: what a C host can get wrong (sizes
  * that do not match a record's encoding, malformed bytes, out-of-range
  * field indexes, unfinished or finished schemas, bad condition arguments,
- * negative offsets) is refused with a diagnostic and changes nothing,
- * instead of crashing or reading past a buffer. Best run under ASan and
- * UBSan, which turn the old failures into reports.
+ * negative offsets, a record to remove that the table does not hold) is
+ * refused with a diagnostic and changes nothing, instead of crashing or
+ * reading past a buffer. Best run under ASan and UBSan, which turn the old
+ * failures into reports.
  */
 #include <math.h>
 #include <stdint.h>
@@ -699,6 +700,119 @@ static void test_run_without_buffer(void) {
   rm_schema_unref(s);
 }
 
+/* -------------------------------------------------- records to remove */
+
+/* rm_table_remove refuses r with a configuration error naming the table
+ * and leaves the table (its records, version, the store's bytes) as it
+ * was. */
+static void remove_refused(rm_store *st, rm_table *t, const rm_record *r,
+                           const char *what) {
+  size_t count = rm_table_count(t), bytes = rm_store_bytes(st);
+  uint64_t version = rm_table_version(t);
+  rm_diag d;
+  int rc;
+  rm_diag_init(&d);
+  rc = rm_table_remove(t, r, &d);
+  ok(rc == -1 && d.kind == RM_E_CONFIG &&
+         strstr(d.message, rm_table_name(t)) != NULL &&
+         rm_table_count(t) == count && rm_table_version(t) == version &&
+         rm_store_bytes(st) == bytes,
+     "remove refuses %s (%s)", what, d.message);
+}
+
+static const rm_record *item_at(const rm_table *t, int64_t id) {
+  const rm_record *r = NULL;
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_table_get(t, rm_int(id), &r, &d);
+  return r;
+}
+
+/* A malloc'd copy of r's memory, header and bytes: what a pointer kept
+ * past the removal of its record would show if the memory were left as
+ * it was (the test cannot read the freed record itself). */
+static rm_record *copy_of(const rm_schema *s, const rm_record *r) {
+  size_t header = (size_t)(rm_record_data(r) - (const unsigned char *)r);
+  size_t size = header + rm_record_size(s, r);
+  void *copy = malloc(size);
+  if (copy != NULL) memcpy(copy, r, size);
+  return copy;
+}
+
+/* A Tag table (string key) with one record, "a". */
+static rm_table *tags(rm_store *st) {
+  rm_schema *s = rm_schema_new("Tag");
+  rm_value v = S("a");
+  unsigned char buf[16];
+  rm_table *t;
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_schema_add_field(s, "name", RM_T_STRING, RM_F_PRIMARY_KEY, &d);
+  rm_schema_finish(s, &d);
+  t = rm_store_table(st, s, &d);
+  rm_record_encode(s, &v, buf);
+  rm_table_put(t, buf, rm_record_encoded_size(s, &v), RM_PUT_CREATE, NULL, &d);
+  rm_schema_unref(s);
+  return t;
+}
+
+static void test_remove_foreign(void) {
+  rm_schema *s = item_schema();
+  rm_store *st = rm_store_new(), *st2 = rm_store_new();
+  rm_table *t = items(st, s, 3), *t2 = items(st2, s, 6), *tag = tags(st);
+  const rm_record *tag_a = NULL;
+  rm_diag d;
+  rm_diag_init(&d);
+  rm_table_get(tag, S("a"), &tag_a, &d);
+  remove_refused(st, t, NULL, "a NULL record");
+  remove_refused(st, t, item_at(t2, 3),
+                 "the record of the same key and place in another store");
+  remove_refused(st, t, item_at(t2, 6), "a record placed past the table's end");
+  remove_refused(st, t, tag_a, "a record of another model");
+  remove_refused(st, tag, item_at(t, 1), "an Item record in the Tag table");
+  ok(item_at(t, 1) != NULL && item_at(t, 3) != NULL && item_at(t2, 3) != NULL &&
+         rm_table_count(tag) == 1,
+     "... and every record is still there");
+  rm_store_free(st);
+  rm_store_free(st2);
+  rm_schema_unref(s);
+}
+
+static void test_remove_stale(void) {
+  rm_schema *s = item_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t = items(st, s, 3);
+  rm_record *old3 = copy_of(s, item_at(t, 3)), *old2 = copy_of(s, item_at(t, 2));
+  const rm_record *out[8];
+  unsigned char buf[64];
+  rm_query q;
+  rm_diag d;
+  long i, n;
+  rm_diag_init(&d);
+  /* 3 is the last record: created again, it takes the same place. */
+  ok(rm_table_delete(t, rm_int(3), &d) == 1 &&
+         rm_table_put(t, buf, encode_item(s, 3, "again", buf), RM_PUT_CREATE,
+                      NULL, &d) == 0,
+     "key 3 removed and created again");
+  remove_refused(st, t, old3, "its record from before (same key and place)");
+  ok(rm_table_put(t, buf, encode_item(s, 2, "new", buf), RM_PUT_UPSERT, NULL,
+                  &d) == 0,
+     "key 2 replaced by an upsert");
+  remove_refused(st, t, old2, "the record the upsert replaced");
+  ok(item_at(t, 2) != NULL && item_at(t, 3) != NULL && rm_table_count(t) == 3,
+     "... and the live records are still there");
+  rm_query_init(&q);
+  n = rm_query_run(t, &q, out, 8, &d);
+  for (i = 0; i < n; i++)
+    if (rm_table_remove(t, out[i], &d) < 0) break;
+  ok(n == 3 && i == n && rm_table_count(t) == 0,
+     "the records of one query result are removed one after another");
+  free(old3);
+  free(old2);
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
 /* ------------------------------------------------ documented behaviour */
 
 /* What the header promises about clear, cursors and static names. */
@@ -745,6 +859,8 @@ int main(void) {
   test_run_without_buffer();
   test_foreign_where();
   test_swapped_where();
+  test_remove_foreign();
+  test_remove_stale();
   test_documented();
   return done_testing();
 }

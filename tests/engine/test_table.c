@@ -825,8 +825,8 @@ static void test_put_many(void) {
          0, "a batch may take a value another record of it gives up");
   is_str(order_of(t, buf, sizeof buf), "a,b,c,e,f", "... new keys at the end");
   r = get_str(t, "c");
-  rm_table_remove(t, r);
-  ok(get_str(t, "c") == NULL && rm_table_count(t) == 4,
+  ok(rm_table_remove(t, r, &d) == 0 && get_str(t, "c") == NULL &&
+         rm_table_count(t) == 4,
      "rm_table_remove removes a record found by get");
   rm_store_free(st);
   rm_schema_unref(user);
