@@ -14,11 +14,14 @@
  * turns base64 text back into bytes, and builds the instance through the
  * constructor's own path (defaults, unknown keys, every rule). null gives
  * a field nil even when it has a default, so from_json(u:to_json()) == u.
+ * Integers beyond 64 bits, which jansson refuses, are read as reals (see
+ * "what jansson refuses").
  *
  * jansson trees are C memory: while one is alive it sits in a "box"
  * userdata whose finalizer frees it, so that a Lua error raised while the
  * result is built (out of memory) leaks nothing (the liolib recipe).
  */
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -343,6 +346,108 @@ static int text_error(lua_State *L, json_box *b, const rm_schema *s,
   return rml_raise(L, &d);
 }
 
+/* ------------------------------------------------ what jansson refuses */
+
+#define LOAD_FLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY)
+#define NO_BIG_INT ((size_t)-1)
+
+/* jansson refuses an integer literal outside int64 ("too big integer") and
+ * has no hook for one number; JSON_DECODE_INT_AS_REAL would read every
+ * integer as a real, inexact past 2^53. So a text refused for a number is
+ * read again from a copy where each such literal ends in ".0": a real,
+ * which jansson reads with strtod as the nearest double (or refuses as
+ * any real too big for one). Number and json fields then hold that float;
+ * an integer field checks it as any float, so refuses it (the literals
+ * from -2^63-1024 to -2^63-1 round to -2^63, which fits). Only such texts
+ * are copied and scanned; the others are read once, as before. */
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int in_number(char c) {
+  return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+}
+
+/* The offset just past the string opening at s[i] (len if unterminated). */
+static size_t skip_string(const char *s, size_t len, size_t i) {
+  for (i++; i < len && s[i] != '"'; i++)
+    if (s[i] == '\\') i++;
+  return i < len ? i + 1 : len;
+}
+
+/* The offset just past the next integer literal outside strings, from
+ * offset i, that strtoll cannot hold (jansson's own test); NO_BIG_INT when
+ * there is none. *line counts the newlines passed. s is a Lua string, so
+ * strtoll stops at its terminating zero at the latest. */
+static size_t next_big_int(const char *s, size_t len, size_t i, int *line) {
+  size_t start;
+  while (i < len) {
+    if (s[i] == '"') {
+      i = skip_string(s, len, i);
+    } else if (s[i] != '-' && !is_digit(s[i])) {
+      *line += s[i++] == '\n';
+    } else {
+      start = i;
+      for (i++; i < len && is_digit(s[i]); i++) {}
+      if (i < len && (s[i] == '.' || s[i] == 'e' || s[i] == 'E')) {
+        while (i < len && in_number(s[i])) i++; /* a real */
+        continue;
+      }
+      errno = 0;
+      (void)strtoll(s + start, NULL, 10);
+      if (errno == ERANGE) return i;
+    }
+  }
+  return NO_BIG_INT;
+}
+
+/* Pushes the text with ".0" after each such literal; returns how many. */
+static int push_widened(lua_State *L, const char *s, size_t len) {
+  luaL_Buffer B;
+  size_t i = 0, end;
+  int line = 1, n = 0;
+  luaL_buffinit(L, &B);
+  while ((end = next_big_int(s, len, i, &line)) != NO_BIG_INT) {
+    luaL_addlstring(&B, s + i, end - i);
+    luaL_addstring(&B, ".0");
+    i = end;
+    n++;
+  }
+  luaL_addlstring(&B, s + i, len - i);
+  luaL_pushresult(&B);
+  return n;
+}
+
+/* An error found in the widened text, placed back in s: each ".0" before
+ * it moved it by two bytes, and by two columns when on its line. */
+static void unwiden_error(const char *s, size_t len, json_error_t *e) {
+  size_t i = 0, end;
+  int line = 1, n = 0, on_line = 0;
+  while ((end = next_big_int(s, len, i, &line)) != NO_BIG_INT &&
+         end + 2 * (size_t)n < (size_t)e->position) {
+    on_line += line == e->line;
+    n++;
+    i = end;
+  }
+  e->position -= 2 * n;
+  e->column -= 2 * on_line;
+}
+
+/* The tree of a text refused for a number, read again widened; NULL with
+ * e (placed in text) when even that cannot be read. [-0, +0] */
+static json_t *load_widened(lua_State *L, const char *text, size_t len,
+                            json_error_t *e) {
+  json_t *root = NULL;
+  const char *wide;
+  size_t wlen;
+  if (push_widened(L, text, len) > 0) {
+    wide = lua_tolstring(L, -1, &wlen);
+    root = json_loadb(wide, wlen, LOAD_FLAGS, e);
+    if (root == NULL) unwiden_error(text, len, e);
+  }
+  lua_pop(L, 1);
+  return root;
+}
+
 /* core.from_json(model, text) -> new unsaved instance. */
 static int l_from_json(lua_State *L) {
   const rm_schema *s = rml_checkmodel(L, 1)->schema;
@@ -356,8 +461,9 @@ static int l_from_json(lua_State *L) {
   text = lua_tolstring(L, 2, &len);
   lua_settop(L, 2);
   b = new_box(L);
-  b->root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
-                                      JSON_DECODE_ANY, &err);
+  b->root = json_loadb(text, len, LOAD_FLAGS, &err);
+  if (b->root == NULL && json_error_code(&err) == json_error_numeric_overflow)
+    b->root = load_widened(L, text, len, &err);
   if (b->root == NULL) return text_error(L, b, s, "%s", "invalid JSON text", &err);
   if (!json_is_object(b->root))
     return text_error(L, b, s, "JSON text must hold an object of field "

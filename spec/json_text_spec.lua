@@ -208,9 +208,51 @@ describe("JSON text", function()
       assert.truthy(mentions(err, "duplicate"), tostring(err))
     end)
 
-    it("refuses integers beyond 64 bits and invalid UTF-8", function()
-      raises("ValidationError", User.from_json, '{"id":"u","name":"A","age":99999999999999999999}')
+    it("refuses invalid UTF-8", function()
       raises("ValidationError", User.from_json, '{"id":"u","name":"\xff"}')
+    end)
+
+    it("reads integers beyond 64 bits as the nearest float in number and json fields", function()
+      local u = User:from_json('{"id":"u","name":"A","score":18446744073709551617,"tags":['
+        .. '9223372036854775808,-9223372036854775809,9223372036854775807,-9223372036854775808,'
+        .. '9007199254740993,{"k":-100000000000000000000000},1' .. ("0"):rep(300) .. ']}')
+      assert.equal("float", math.type(u.score))
+      assert.equal(2.0 ^ 64, u.score)
+      assert.same({ 2.0 ^ 63, -2.0 ^ 63, math.maxinteger, math.mininteger, 9007199254740993,
+                    { k = -1e23 }, 1e300 }, u.tags)
+      for i, t in ipairs({ "float", "float", "integer", "integer", "integer" }) do
+        assert.equal(t, math.type(u.tags[i]), i)
+      end
+      assert.equal("float", math.type(u.tags[6].k))
+    end)
+
+    it("refuses integers beyond 64 bits for an integer field, naming it", function()
+      for _, big in ipairs({ "9223372036854775808", "99999999999999999999", "-18446744073709551616" }) do
+        local err = raises("ValidationError", User.from_json, '{"id":"u","name":"A","age":' .. big .. '}')
+        expect_rule(err, "age", "type", big)
+        assert.truthy(mentions(err, "User.age"), tostring(err))
+        assert.falsy(mentions(err, "too big"), tostring(err))
+      end
+    end)
+
+    it("refuses an integer literal too big for a float, as a real one", function()
+      local err = raises("ValidationError", User.from_json,
+        '{"id":"u","name":"A","score":1' .. ("0"):rep(400) .. '}')
+      assert.truthy(mentions(err, "real number overflow"), tostring(err))
+    end)
+
+    it("places errors in the text as written after integers beyond 64 bits", function()
+      local function where(text)
+        local err = raises("ValidationError", User.from_json, text)
+        return tostring(err):match("%(line %d+, column %d+, position %d+%)"), err
+      end
+      -- the same texts with integers that fit, one digit shorter each
+      local fits = where('{"id":"u","tags":[1844674407370955161,\n 1,\n 1,1844674407370955161]x}')
+      local big = where('{"id":"u","tags":[18446744073709551616,\n 1,\n 1,18446744073709551616]x}')
+      assert.equal("(line 3, column 24, position 67)", fits)
+      assert.equal("(line 3, column 25, position 69)", big)
+      local _, err = where('{"id":"u","score":18446744073709551616,}')
+      assert.truthy(mentions(err, "column 40, position 40"), tostring(err))
     end)
 
     it("refuses json values nested too deeply", function()
