@@ -14,8 +14,9 @@
  * turns base64 text back into bytes, and builds the instance through the
  * constructor's own path (defaults, unknown keys, every rule). null gives
  * a field nil even when it has a default, so from_json(u:to_json()) == u.
- * Integers beyond 64 bits, which jansson refuses, are read as reals (see
- * "what jansson refuses").
+ * Two things jansson refuses are handled apart (see "what jansson
+ * refuses"): integers beyond 64 bits are read as reals, and object keys
+ * holding a zero byte are refused naming the field.
  *
  * jansson trees are C memory: while one is alive it sits in a "box"
  * userdata whose finalizer frees it, so that a Lua error raised while the
@@ -363,6 +364,10 @@ static int text_error(lua_State *L, json_box *b, const rm_schema *s,
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static int in_number(char c) {
   return is_digit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
 }
@@ -448,6 +453,63 @@ static json_t *load_widened(lua_State *L, const char *text, size_t len,
   return root;
 }
 
+/* The top-level key (as written, quotes included) whose value holds
+ * offset pos of s, or the key ending at pos; NULL when there is none.
+ * s is valid JSON up to pos. */
+static const char *top_key_at(const char *s, size_t len, size_t pos,
+                              size_t *klen) {
+  const char *key = NULL;
+  size_t i = 0, end, after;
+  int depth = 0;
+  while (i < pos && i < len) {
+    if (s[i] == '"') {
+      end = skip_string(s, len, i);
+      for (after = end; after < len && is_space(s[after]); after++) {}
+      if (depth == 1 && after < len && s[after] == ':') {
+        key = s + i;
+        *klen = end - i;
+      }
+      i = end;
+      continue;
+    }
+    if (s[i] == '{' || s[i] == '[') depth++;
+    if (s[i] == '}' || s[i] == ']') depth--;
+    i++;
+  }
+  return key;
+}
+
+/* jansson's parser refuses object keys holding a zero byte (\u0000),
+ * though to_json writes them from json fields. Reading them would mean
+ * rewriting each such key to a stand-in and back in every object; they
+ * are rare, so the text is refused with an error naming the top-level
+ * key (the field) whose value holds one. The key, decoded by jansson,
+ * sits in the box while the error is built. */
+static int nul_key_error(lua_State *L, json_box *b, const rm_schema *s,
+                         const char *text, size_t len, const json_error_t *e) {
+  static const char what[] = "object keys holding a NUL byte (\\u0000) "
+                             "cannot be read from JSON text";
+  size_t klen = 0;
+  const char *key = top_key_at(text, len, (size_t)e->position, &klen);
+  const char *name = NULL;
+  rm_diag d;
+  rm_diag_init(&d);
+  if (key != NULL) b->root = json_loadb(key, klen, LOAD_FLAGS, NULL);
+  if (json_is_string(b->root) &&
+      strlen(json_string_value(b->root)) == json_string_length(b->root))
+    name = json_string_value(b->root);
+  if (name != NULL)
+    rm_diag_field_error(&d, name, "json", "%s.%s: %s (line %d, column %d, "
+                        "position %d)", rm_schema_name(s), name, what,
+                        e->line, e->column, e->position);
+  else
+    rm_diag_field_error(&d, "", "json", "%s: %s (line %d, column %d, "
+                        "position %d)", rm_schema_name(s), what, e->line,
+                        e->column, e->position);
+  box_free(b);
+  return rml_raise(L, &d);
+}
+
 /* core.from_json(model, text) -> new unsaved instance. */
 static int l_from_json(lua_State *L) {
   const rm_schema *s = rml_checkmodel(L, 1)->schema;
@@ -464,6 +526,8 @@ static int l_from_json(lua_State *L) {
   b->root = json_loadb(text, len, LOAD_FLAGS, &err);
   if (b->root == NULL && json_error_code(&err) == json_error_numeric_overflow)
     b->root = load_widened(L, text, len, &err);
+  if (b->root == NULL && json_error_code(&err) == json_error_null_byte_in_key)
+    return nul_key_error(L, b, s, text, len, &err);
   if (b->root == NULL) return text_error(L, b, s, "%s", "invalid JSON text", &err);
   if (!json_is_object(b->root))
     return text_error(L, b, s, "JSON text must hold an object of field "

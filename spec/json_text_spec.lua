@@ -271,6 +271,28 @@ describe("JSON text", function()
     it("keeps NUL bytes in strings", function()
       assert.equal("a\0b", User:from_json('{"id":"u","name":"a\\u0000b"}').name)
     end)
+
+    it("refuses object keys with a NUL byte, naming the field", function()
+      for _, tags in ipairs({ '{"a\\u0000b":1}', '[1,{"x":{"\\u0000":[]}}]',
+                              '[99999999999999999999,{"\\u0000":1}]' }) do
+        local err = raises("ValidationError", User.from_json, '{"id":"u","name":"A","tags":' .. tags .. '}')
+        expect_rule(err, "tags", "json", tags)
+        assert.truthy(mentions(err, "User.tags"), tostring(err))
+        assert.truthy(mentions(err, "NUL byte"), tostring(err))
+        assert.truthy(mentions(err, "position"), tostring(err))
+        assert.falsy(mentions(err, "not supported"), tostring(err))
+      end
+      local u = User { id = "u", name = "A", tags = { ["a\0b"] = 1 } }
+      expect_rule(raises("ValidationError", User.from_json, u:to_json()), "tags", "json")
+    end)
+
+    it("refuses a top-level key with a NUL byte, naming the model", function()
+      local err = raises("ValidationError", User.from_json, '{"id":"u","na\\u0000me":"A"}')
+      assert.truthy(mentions(err, "User"), tostring(err))
+      assert.truthy(mentions(err, "NUL byte"), tostring(err))
+      assert.falsy(mentions(err, "not supported"), tostring(err))
+      assert.equal("json", err.errors[1].code)
+    end)
   end)
 
   describe("round trip", function()
