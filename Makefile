@@ -11,6 +11,8 @@
 #   make memcheck only the valgrind stage (engine tests and specs)
 #   make asan     only the AddressSanitizer and UBSan stage (see README.md,
 #                 "Memory checking")
+#   make fuzz     run each libFuzzer target (tests/fuzz/fuzz_*.c) for
+#                 FUZZ_SECONDS (60); needs clang, not part of make test
 #   make rockspec regenerate the rockspec's build table after adding or
 #                 removing a source file (make test checks it)
 #   make clean    remove build/
@@ -86,6 +88,17 @@ ASAN_ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/obj/asan/%.o)
 ASAN_BIND_OBJ   := $(BINDINGS_SRC:%.c=$(BUILD)/obj/asan/%.o)
 ASAN_TEST_BIN   := $(TEST_SRC:tests/engine/%.c=$(BUILD)/tests-asan/%)
 
+# libFuzzer (make fuzz): clang only. The engine objects are built again
+# with the ASan stage's flags plus coverage for the fuzzer, into
+# build/obj/fuzz; targets, seeds, corpora and findings go to build/fuzz.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_SEEDS   := $(FUZZ_DIR)/seeds/.done
+FUZZ_ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/obj/fuzz/%.o)
+
 STAGE := bash scripts/stage.sh
 RUN_ENV := LUA_PATH_5_4="lua/?.lua;lua/?/init.lua;;" LUA_CPATH_5_4="build/?.so;;"
 
@@ -97,7 +110,7 @@ VALGRIND_FLAGS := --tool=memcheck --error-exitcode=1 --leak-check=full \
                   --track-origins=yes --num-callers=12 --keep-debuginfo=yes \
                   --suppressions=scripts/valgrind.supp
 
-.PHONY: all deps test check demo bench memcheck asan clean FORCE \
+.PHONY: all deps test check demo bench memcheck asan fuzz clean FORCE \
         check-warnings check-engine check-specs check-memcheck \
         check-memcheck-engine check-memcheck-specs \
         check-asan check-asan-engine check-asan-specs \
@@ -115,7 +128,7 @@ deps:
 # (make OPT=-O0, CFLAGS=..., a new pkg-config answer): a change of flags
 # rebuilds them, where make would otherwise keep objects built the old way.
 BUILD_FLAGS := $(CC) | $(WARNINGS) $(DEFINES) $(CFLAGS) | $(OPT) | \
-               $(MEMCHECK_OPT) | $(ASAN_OPT) $(ASAN_FLAGS) | \
+               $(MEMCHECK_OPT) | $(ASAN_OPT) $(ASAN_FLAGS) | $(FUZZ_CC) | \
                $(LUA_CFLAGS) $(PCRE2_CFLAGS) $(JANSSON_CFLAGS)
 FLAGS_STAMP := $(BUILD)/flags
 
@@ -143,7 +156,7 @@ $(ASAN_MODULE): $(ASAN_ENGINE_OBJ) $(ASAN_BIND_OBJ)
 	@mv -f $@.tmp $@
 
 $(BINDINGS_OBJ) $(MC_BIND_OBJ) $(ASAN_BIND_OBJ): EXTRA_CFLAGS = $(LUA_CFLAGS) $(JANSSON_CFLAGS)
-$(ENGINE_OBJ) $(MC_ENGINE_OBJ) $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ): EXTRA_CFLAGS = $(PCRE2_CFLAGS)
+$(ENGINE_OBJ) $(MC_ENGINE_OBJ) $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ) $(FUZZ_ENGINE_OBJ): EXTRA_CFLAGS = $(PCRE2_CFLAGS)
 
 $(BUILD)/obj/release/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -174,12 +187,33 @@ $(BUILD)/tests-asan/%: tests/engine/%.c $(ASAN_ENGINE_OBJ) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -DRM_SLAB_DISABLE -Itests/engine $(DEPFLAGS) -o $@ $< $(ASAN_ENGINE_OBJ) $(ENGINE_LIBS)
 
-.SECONDARY: $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ)
+# Fuzzer objects: coverage instrumentation only (fuzzer-no-link); the
+# targets link libFuzzer's main (-fsanitize=fuzzer).
+$(BUILD)/obj/fuzz/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -fsanitize=fuzzer-no-link -DRM_SLAB_DISABLE $(DEPFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_ENGINE_OBJ) $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(ASAN_OPT) $(ASAN_FLAGS) -fsanitize=fuzzer -DRM_SLAB_DISABLE -Itests/fuzz $(DEPFLAGS) -o $@ $< $(FUZZ_ENGINE_OBJ) $(ENGINE_LIBS)
+
+# The seed writer is an ordinary program on the release objects.
+$(FUZZ_DIR)/seeds-writer: tests/fuzz/seeds.c $(ENGINE_OBJ) $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(OPT) -Itests/fuzz $(DEPFLAGS) -o $@ $< $(ENGINE_OBJ) $(ENGINE_LIBS)
+
+$(FUZZ_SEEDS): $(FUZZ_DIR)/seeds-writer
+	@rm -rf $(@D)
+	@mkdir -p $(patsubst tests/fuzz/fuzz_%.c,$(@D)/%,$(FUZZ_SRC))
+	$(FUZZ_DIR)/seeds-writer $(@D)
+	@touch $@
+
+.SECONDARY: $(NOSLAB_OBJ) $(ASAN_ENGINE_OBJ) $(FUZZ_ENGINE_OBJ)
 
 engine-tests: $(TEST_BIN)
 
 -include $(wildcard $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests-noslab/*.d \
-                    $(BUILD)/tests-asan/*.d)
+                    $(BUILD)/tests-asan/*.d $(FUZZ_DIR)/*.d)
 
 # ------------------------------------------------------------------ testing
 
@@ -195,8 +229,8 @@ check: check-warnings check-engine check-specs check-memcheck check-asan \
 check-warnings:
 	@echo "== stage: warning-free build (-Werror, -O2 and -O0)"
 	@$(STAGE) "C sources compile without warnings" -- \
-	  bash scripts/check-warnings.sh "$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(PCRE2_CFLAGS) $(JANSSON_CFLAGS) -Itests/engine -Werror" \
-	  $(ENGINE_SRC) $(BINDINGS_SRC) $(TEST_SRC)
+	  bash scripts/check-warnings.sh "$(CC) $(ALL_CFLAGS) $(LUA_CFLAGS) $(PCRE2_CFLAGS) $(JANSSON_CFLAGS) -Itests/engine -Itests/fuzz -Werror" \
+	  $(ENGINE_SRC) $(BINDINGS_SRC) $(TEST_SRC) $(FUZZ_SRC) tests/fuzz/seeds.c
 
 check-engine: $(TEST_BIN)
 	@echo "== stage: engine C tests"
@@ -252,6 +286,14 @@ check-asan-specs: $(ASAN_MODULE)
 
 asan: deps
 	@$(MAKE) --no-print-directory check-asan
+
+# Each fuzz target in turn for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=300),
+# from its seeds and the corpus earlier runs left in build/fuzz/corpus.
+# Not a stage of make test: it needs clang, and its findings are random.
+fuzz: $(FUZZ_BIN) $(FUZZ_SEEDS)
+	@echo "== fuzzing: each target for $(FUZZ_SECONDS) s"
+	@$(STAGE) --tap "fuzz targets" -- \
+	  env $(ASAN_ENV) bash scripts/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_DIR)/seeds $(FUZZ_BIN)
 
 check-rockspec:
 	@echo "== stage: rockspec lists every source file"
