@@ -101,10 +101,29 @@ const unsigned char *rm_json_skip(const unsigned char *p) {
 
 /* ------------------------------------------------------------- checking */
 
+/* An object key met by the check: its bytes, inside the input. */
+typedef struct key_slice {
+  const char *s;
+  size_t n;
+} key_slice;
+
+/* Keys the checker holds before it takes memory from the heap, and the
+ * most pairs of an object whose keys are compared pairwise rather than
+ * sorted. */
+#define LOCAL_KEYS 16
+#define PAIRWISE_MAX 8
+
 typedef struct checker {
   const unsigned char *end;
   char *why;
   size_t cap;
+  /* The keys of the objects open on the path being checked, innermost
+   * last: each object checks its own once its pairs are read and drops
+   * them, so this holds at most the input's pairs, never a claimed
+   * count. In local until it outgrows it; rm_json_check frees it. */
+  key_slice *keys;
+  size_t nkeys, keycap;
+  key_slice local[LOCAL_KEYS];
 } checker;
 
 static const unsigned char *bad(checker *c, const char *what) {
@@ -123,6 +142,57 @@ static const unsigned char *check_text(checker *c, const unsigned char *p) {
   return p + n;
 }
 
+/* Doubles the key stack; 0, or -1 when memory ran out. */
+static int grow_keys(checker *c) {
+  key_slice *k = NULL;
+  if (c->keycap <= SIZE_MAX / 2 / sizeof *k)
+    k = rm_xalloc(2 * c->keycap * sizeof *k);
+  if (k == NULL) return -1;
+  memcpy(k, c->keys, c->nkeys * sizeof *k);
+  if (c->keys != c->local) rm_xfree(c->keys);
+  c->keys = k;
+  c->keycap *= 2;
+  return 0;
+}
+
+/* An object key: checked as text, then kept for the duplicate check. */
+static const unsigned char *check_key(checker *c, const unsigned char *p) {
+  const unsigned char *next = check_text(c, p);
+  key_slice *k;
+  if (next == NULL) return NULL;
+  if (c->nkeys == c->keycap && grow_keys(c) < 0) return bad(c, "out of memory");
+  k = &c->keys[c->nkeys++];
+  rm_json_get_key(p, &k->s, &k->n);
+  return next;
+}
+
+/* Bytewise, a prefix first: the order the Lua bindings write keys in. */
+static int compare_keys(const void *x, const void *y) {
+  const key_slice *a = x, *b = y;
+  size_t n = a->n < b->n ? a->n : b->n;
+  int c = n ? memcmp(a->s, b->s, n) : 0;
+  if (c != 0) return c;
+  return a->n < b->n ? -1 : a->n > b->n;
+}
+
+/* Whether the keys from keys[base] on are distinct; drops them. A few are
+ * compared pairwise, more are sorted (O(n log n) whatever the input). */
+static int distinct_keys(checker *c, size_t base) {
+  key_slice *k = c->keys + base;
+  size_t n = c->nkeys - base, i, j;
+  c->nkeys = base;
+  if (n <= PAIRWISE_MAX) {
+    for (i = 0; i < n; i++)
+      for (j = i + 1; j < n; j++)
+        if (compare_keys(&k[i], &k[j]) == 0) return 0;
+    return 1;
+  }
+  qsort(k, n, sizeof *k, compare_keys);
+  for (i = 1; i < n; i++)
+    if (compare_keys(&k[i - 1], &k[i]) == 0) return 0;
+  return 1;
+}
+
 static const unsigned char *check_value(checker *c, const unsigned char *p,
                                         int depth);
 
@@ -130,15 +200,18 @@ static const unsigned char *check_value(checker *c, const unsigned char *p,
 static const unsigned char *check_items(checker *c, const unsigned char *p,
                                         int object, int depth) {
   uint64_t n, i;
+  size_t base = c->nkeys;
   if (depth >= RM_JSON_MAX_DEPTH) return bad(c, "nested too deeply");
   if ((p = rm_varint_get_canonical(p, c->end, &n)) == NULL)
     return bad(c, "a cut short or non-canonical count");
   /* Each element takes a byte at least, each pair two. */
   if (n > (uint64_t)(c->end - p) / (object ? 2 : 1)) return bad(c, "truncated");
   for (i = 0; i < n && p != NULL; i++) {
-    if (object && (p = check_text(c, p)) == NULL) return NULL;
+    if (object && (p = check_key(c, p)) == NULL) return NULL;
     p = check_value(c, p, depth + 1);
   }
+  if (p != NULL && object && !distinct_keys(c, base))
+    return bad(c, "an object has a key twice");
   return p;
 }
 
@@ -172,11 +245,15 @@ int rm_json_check(const unsigned char *p, size_t len, char *why, size_t cap) {
   c.end = p + len;
   c.why = why;
   c.cap = cap;
+  c.keys = c.local;
+  c.nkeys = 0;
+  c.keycap = LOCAL_KEYS;
   if (len == 0) {
     bad(&c, "empty");
     return -1;
   }
   p = check_value(&c, p, 0);
+  if (c.keys != c.local) rm_xfree(c.keys);
   if (p == NULL) return -1;
   if (p != c.end) {
     bad(&c, "trailing bytes after the value");

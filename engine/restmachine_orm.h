@@ -591,9 +591,11 @@ const unsigned char *rm_json_get_key(const unsigned char *p, const char **key,
 const unsigned char *rm_json_skip(const unsigned char *p);
 
 /* 0 when [p, p + len) is exactly one well-formed value: known tags, whole
- * lengths, finite floats, valid UTF-8 strings and keys, nesting within
- * RM_JSON_MAX_DEPTH. Otherwise -1, with a reason written to why (cap
- * bytes, may be NULL). */
+ * lengths, finite floats, valid UTF-8 strings and keys, no key twice in an
+ * object, nesting within RM_JSON_MAX_DEPTH. Otherwise -1, with a reason
+ * written to why (cap bytes, may be NULL). O(len log len); objects with
+ * many keys take temporary memory, and when there is none the bytes are
+ * refused ("out of memory"). */
 int rm_json_check(const unsigned char *p, size_t len, char *why, size_t cap);
 /* Deep equality: numbers by value (1 == 1.0), objects whatever their key
  * order. */

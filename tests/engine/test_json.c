@@ -205,6 +205,86 @@ static void test_check(void) {
          "a container count cut short is refused");
 }
 
+/* An object of n pairs "k<i>": i (i from first), key order as given. */
+static void j_keys(jb *b, int first, int n) {
+  char key[16];
+  int i;
+  j_obj(b, (size_t)n);
+  for (i = first; i < first + n; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    j_key(b, key);
+    j_int(b, i);
+  }
+}
+
+static void test_check_keys(void) {
+  jb b;
+  int i;
+  j_reset(&b);
+  j_obj(&b, 2);
+  j_key(&b, "k");
+  j_int(&b, 1);
+  j_key(&b, "k");
+  j_int(&b, 1);
+  is_str(why(b.buf, b.n), "an object has a key twice",
+         "an object with a key twice is refused");
+  j_reset(&b);
+  j_obj(&b, 3);
+  j_key(&b, "b");
+  j_null(&b);
+  j_key(&b, "ab");
+  j_null(&b);
+  j_key(&b, "a");
+  j_null(&b);
+  ok(valid(&b), "distinct keys out of order, one the prefix of another, are accepted");
+  j_reset(&b);
+  j_obj(&b, 2);
+  j_key(&b, "x");
+  j_obj(&b, 1);
+  j_key(&b, "x");
+  j_null(&b);
+  j_key(&b, "y");
+  j_obj(&b, 1);
+  j_key(&b, "x");
+  j_null(&b);
+  ok(valid(&b), "a key may come again in a nested or a sibling object");
+  j_reset(&b);
+  j_keys(&b, 0, 40);
+  ok(valid(&b), "an object of 40 distinct keys is accepted");
+  j_reset(&b);
+  j_keys(&b, 0, 39);
+  b.buf[1] = 40; /* one pair more: "k0" again, last */
+  j_key(&b, "k0");
+  j_null(&b);
+  is_str(why(b.buf, b.n), "an object has a key twice",
+         "an object of 40 keys with its first key again last is refused");
+  j_reset(&b);
+  j_obj(&b, 20);
+  for (i = 0; i < 20; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "o%d", i);
+    j_key(&b, key);
+    j_keys(&b, 0, 20);
+  }
+  ok(valid(&b), "20 objects of the same 20 keys inside one of 20 are accepted");
+  j_reset(&b);
+  j_arr(&b, 2);
+  j_keys(&b, 0, 20);
+  j_keys(&b, 10, 20);
+  ok(valid(&b), "objects with keys in common side by side in an array are accepted");
+  j_reset(&b);
+  j_arr(&b, 2);
+  j_keys(&b, 0, 20);
+  j_obj(&b, 20);
+  for (i = 0; i < 20; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "k%d", i == 19 ? 3 : i);
+    j_key(&b, key);
+    j_null(&b);
+  }
+  ok(!valid(&b), "a second object with a key twice is refused after a good one");
+}
+
 /* ------------------------------------------------------------ equality */
 
 static int equal(const jb *a, const jb *b) { return rm_json_equal(a->buf, b->buf); }
@@ -561,6 +641,7 @@ int main(void) {
   test_items();
   test_integers();
   test_check();
+  test_check_keys();
   test_equal();
   test_contains();
   test_text();
