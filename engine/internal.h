@@ -132,7 +132,9 @@ size_t rm_int_key(int64_t i, unsigned char *out);
 size_t rm_value_encoded_size(const rm_value *v);
 size_t rm_value_encode(const rm_value *v, unsigned char *out);
 /* Decodes one value from untrusted bytes [p, end): returns the position
- * after it, or NULL when the bytes are not a whole value. */
+ * after it, or NULL when the bytes are not a whole value that a record
+ * field could hold (rm_record_check's rules: no NaN, canonical varints,
+ * checked json). */
 const unsigned char *rm_value_decode(const unsigned char *p,
                                      const unsigned char *end, rm_value *out);
 

@@ -49,35 +49,6 @@ size_t rm_value_encode(const rm_value *v, unsigned char *out) {
   return (size_t)(p - out);
 }
 
-const unsigned char *rm_value_decode(const unsigned char *p,
-                                     const unsigned char *end, rm_value *out) {
-  uint64_t u;
-  if (p >= end || *p == RM_V_OTHER || *p > RM_V_JSON) return NULL;
-  out->tag = (rm_vtag)*p++;
-  out->u.i = 0;
-  switch (out->tag) {
-    case RM_V_INT:
-      if ((p = rm_varint_get_checked(p, end, &u)) == NULL) return NULL;
-      out->u.i = rm_unzigzag(u);
-      return p;
-    case RM_V_FLOAT:
-      if (end - p < 8) return NULL;
-      memcpy(&out->u.f, p, 8);
-      return p + 8;
-    case RM_V_STR:
-    case RM_V_JSON:
-      if ((p = rm_varint_get_checked(p, end, &u)) == NULL) return NULL;
-      if (u > (uint64_t)(end - p)) return NULL;
-      if (out->tag == RM_V_JSON && rm_json_check(p, (size_t)u, NULL, 0) < 0)
-        return NULL;
-      out->u.s.ptr = (const char *)p;
-      out->u.s.len = (size_t)u;
-      return p + u;
-    default:
-      return p;
-  }
-}
-
 /* ------------------------------------------------ checking host bytes */
 
 #define TAG(t) (1u << (t))
@@ -224,6 +195,18 @@ static const unsigned char *decode(const unsigned char *p, rm_value *out) {
   }
   out->u.i = 0;
   return p;
+}
+
+/* Checked as a record's field is, so that a decoded value (a cursor's)
+ * is one a record could hold: no NaN, canonical integers and lengths,
+ * json values that pass rm_json_check. */
+const unsigned char *rm_value_decode(const unsigned char *p,
+                                     const unsigned char *end, rm_value *out) {
+  const unsigned char *next;
+  const char *why;
+  if (p >= end || *p == RM_V_OTHER || *p > RM_V_JSON) return NULL;
+  if ((next = check_payload(*p, p + 1, end, &why)) != NULL) decode(p, out);
+  return next;
 }
 
 /* A field index the schema does not have reads as nil rather than past

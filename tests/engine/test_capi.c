@@ -845,6 +845,49 @@ static void test_documented(void) {
   rm_schema_unref(s);
 }
 
+/* ------------------------------------------- cursors for NaN positions */
+
+/* Decodes a cursor the engine signed for a position of one score. */
+static int decode_score(const rm_table *t, const rm_query *q, double score,
+                        rm_position *out, rm_diag *d) {
+  rm_position pos;
+  char text[256];
+  unsigned char scratch[256];
+  size_t len;
+  memset(&pos, 0, sizeof pos);
+  pos.seq = 1;
+  pos.nterms = 1;
+  pos.vals[0] = rm_float(score);
+  len = rm_cursor_encode(t, q, &pos, text);
+  rm_diag_init(d);
+  return rm_cursor_decode(t, q, text, len, out, scratch, d);
+}
+
+/* A C host may hand rm_cursor_encode any position; one holding NaN is
+ * signed like any other, but decodes to no value a record could hold. */
+static void test_nan_cursor(void) {
+  rm_schema *s = item_schema();
+  rm_store *st = rm_store_new();
+  rm_table *t = items(st, s, 3);
+  rm_position pos;
+  rm_query q;
+  rm_diag d;
+  int rc;
+  rm_query_init(&q);
+  q.order.nterms = 1;
+  q.order.field[0] = F_SCORE;
+  rc = decode_score(t, &q, 2.5, &pos, &d);
+  ok(rc == 0 && pos.nterms == 1 && pos.vals[0].tag == RM_V_FLOAT &&
+         pos.vals[0].u.f == 2.5,
+     "a cursor for score 2.5 decodes (%s)", d.message);
+  rc = decode_score(t, &q, NAN, &pos, &d);
+  ok(rc == -1 && d.kind == RM_E_VALIDATION && strstr(d.message, "invalid cursor"),
+     "a signed cursor for a NaN score is refused (%s)", d.message);
+  rm_store_free(st);
+  rm_schema_unref(s);
+}
+
+
 int main(void) {
   test_put_sizes();
   test_cond_args();
@@ -861,6 +904,7 @@ int main(void) {
   test_swapped_where();
   test_remove_foreign();
   test_remove_stale();
+  test_nan_cursor();
   test_documented();
   return done_testing();
 }
