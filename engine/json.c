@@ -289,9 +289,25 @@ static const unsigned char *find_key(const unsigned char *p, size_t n,
   return NULL;
 }
 
+/* Whether the n pairs at p have their keys in ascending order (as the Lua
+ * bindings write them). */
+static int keys_ascending(const unsigned char *p, size_t n) {
+  key_slice prev, k;
+  size_t i;
+  for (i = 0; i < n; i++) {
+    p = rm_json_skip(rm_json_get_key(p, &k.s, &k.n));
+    if (i > 0 && compare_keys(&prev, &k) >= 0) return 0;
+    prev = k;
+  }
+  return 1;
+}
+
 /* The n pairs at *pa and *pb, keys in any order (keys are distinct). While
- * the keys come in the same order they are compared pairwise; after the
- * first difference each key of a is looked up in b. */
+ * the keys come in the same order they are compared pairwise. At the
+ * first difference, two objects both in ascending key order differ (the
+ * same distinct keys sorted come in one order); otherwise each key of a
+ * is looked up in b, which is quadratic, but only for keys a C host wrote
+ * in its own order. */
 static int equal_pairs(const unsigned char **pa, const unsigned char **pb,
                        size_t n) {
   const unsigned char *a = *pa, *b = *pb, *b0 = *pb, *bv;
@@ -307,6 +323,7 @@ static int equal_pairs(const unsigned char **pa, const unsigned char **pb,
         b = bv;
         continue;
       }
+      if (keys_ascending(*pa, n) && keys_ascending(b0, n)) return 0;
       in_order = 0;
     }
     bv = find_key(b0, n, ka, ka_len);

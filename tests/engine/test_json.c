@@ -205,17 +205,21 @@ static void test_check(void) {
          "a container count cut short is refused");
 }
 
-/* An object of n pairs "k<i>": i (i from first), key order as given. */
-static void j_keys(jb *b, int first, int n) {
+/* An object of n pairs "k<i>": i for i from first on, keys in ascending
+ * byte order (i in three digits) or, with reverse set, descending. */
+static void j_keys_in(jb *b, int first, int n, int reverse) {
   char key[16];
-  int i;
+  int i, k;
   j_obj(b, (size_t)n);
-  for (i = first; i < first + n; i++) {
-    snprintf(key, sizeof key, "k%d", i);
+  for (i = 0; i < n; i++) {
+    k = reverse ? first + n - 1 - i : first + i;
+    snprintf(key, sizeof key, "k%03d", k);
     j_key(b, key);
-    j_int(b, i);
+    j_int(b, k);
   }
 }
+
+static void j_keys(jb *b, int first, int n) { j_keys_in(b, first, n, 0); }
 
 static void test_check_keys(void) {
   jb b;
@@ -253,8 +257,8 @@ static void test_check_keys(void) {
   ok(valid(&b), "an object of 40 distinct keys is accepted");
   j_reset(&b);
   j_keys(&b, 0, 39);
-  b.buf[1] = 40; /* one pair more: "k0" again, last */
-  j_key(&b, "k0");
+  b.buf[1] = 40; /* one pair more: "k000" again, last */
+  j_key(&b, "k000");
   j_null(&b);
   is_str(why(b.buf, b.n), "an object has a key twice",
          "an object of 40 keys with its first key again last is refused");
@@ -278,7 +282,7 @@ static void test_check_keys(void) {
   j_obj(&b, 20);
   for (i = 0; i < 20; i++) {
     char key[16];
-    snprintf(key, sizeof key, "k%d", i == 19 ? 3 : i);
+    snprintf(key, sizeof key, "k%03d", i == 19 ? 3 : i);
     j_key(&b, key);
     j_null(&b);
   }
@@ -365,6 +369,20 @@ static void test_equal(void) {
   j_key(&b, "d");
   j_null(&b);
   ok(!equal(&a, &b), "objects with one different key differ");
+  j_reset(&a);
+  j_keys_in(&a, 0, 40, 0);
+  j_reset(&b);
+  j_keys_in(&b, 0, 40, 1);
+  ok(equal(&a, &b) && equal(&b, &a),
+     "40 keys in ascending and in descending order are equal both ways");
+  j_reset(&b);
+  j_keys_in(&b, 1, 40, 0);
+  ok(!equal(&a, &b) && !equal(&b, &a),
+     "40 ascending keys differ from 40 others ascending, 39 in common, both ways");
+  j_reset(&b);
+  j_keys_in(&b, 1, 40, 1);
+  ok(!equal(&a, &b) && !equal(&b, &a),
+     "... and from the same descending, both ways");
   j_reset(&b);
   j_arr(&b, 0);
   j_reset(&a);
