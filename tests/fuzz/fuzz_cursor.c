@@ -12,7 +12,8 @@
  * secret is the one thing read from the engine's inside (internal.h):
  * the public interface has, on purpose, no way to sign bytes.
  *
- * A cursor that decodes is then used as a client would: the query runs
+ * A cursor that decodes holds no NaN (rm_record_check refuses it) and is
+ * then used as a client would: the query runs
  * after its position, and the position is written as a cursor again,
  * which must decode.
  */
@@ -105,7 +106,7 @@ static char *sign(const unsigned char *bytes, size_t len, size_t *textlen) {
 static int decode(const rm_query *q, const char *text, size_t len,
                   rm_position *pos, unsigned char **scratch) {
   rm_diag d;
-  int rc;
+  int rc, i;
   rm_diag_init(&d);
   *scratch = malloc(len ? len : 1);
   if (*scratch == NULL) abort();
@@ -114,6 +115,10 @@ static int decode(const rm_query *q, const char *text, size_t len,
                  strcmp(d.errors[0].field, "cursor") != 0))
     abort();
   if (rc == 0 && pos->nterms != q->order.nterms) abort();
+  /* A decoded value is one a record could hold: never NaN. */
+  for (i = 0; rc == 0 && i < pos->nterms; i++)
+    if (pos->vals[i].tag == RM_V_FLOAT && pos->vals[i].u.f != pos->vals[i].u.f)
+      abort();
   return rc;
 }
 

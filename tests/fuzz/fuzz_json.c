@@ -4,7 +4,9 @@
  * value is also skipped, measured and written as text into a buffer of
  * exactly the measured size, compared with itself, searched (contains)
  * and counted, and validated as a json field with a length limit (which
- * runs the check again through rm_field_validate).
+ * runs the check again through rm_field_validate). When it is an array,
+ * equality between its first elements must be symmetric (it was not for
+ * objects with a key twice, which the check now refuses).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +28,26 @@ static void setup(void) {
     abort();
 }
 
+/* The first few elements of an array: each equal to itself, and equal to
+ * another exactly when that one is equal to it. */
+static void symmetric(const unsigned char *p) {
+  const unsigned char *e[4];
+  rm_json_item it;
+  size_t n, i, j;
+  p = rm_json_get(p, &it);
+  if (it.tag != RM_J_ARRAY) return;
+  n = it.n < 4 ? it.n : 4;
+  for (i = 0; i < n; i++) {
+    e[i] = p;
+    p = rm_json_skip(p);
+  }
+  for (i = 0; i < n; i++) {
+    if (!rm_json_equal(e[i], e[i])) abort();
+    for (j = i + 1; j < n; j++)
+      if (rm_json_equal(e[i], e[j]) != rm_json_equal(e[j], e[i])) abort();
+  }
+}
+
 static void use(const unsigned char *p, size_t len) {
   static const rm_value probes[] = {
       {RM_V_INT, {.i = 1}}, {RM_V_FLOAT, {.f = 1.5}}, {RM_V_TRUE, {.i = 0}}};
@@ -39,6 +61,7 @@ static void use(const unsigned char *p, size_t len) {
   if (text == NULL || rm_json_text(p, text) != n) abort();
   free(text);
   if (!rm_json_equal(p, p) || !rm_value_equal(&v, &v)) abort();
+  symmetric(p);
   for (i = 0; i < sizeof probes / sizeof probes[0]; i++)
     (void)rm_json_contains(p, &probes[i]);
   (void)rm_json_contains(p, &s);

@@ -122,6 +122,31 @@ static void json(void) {
   put("json", buf, n);
 }
 
+/* [{"a": 1, "b": [2]}, {"b": [2.0], "a": 1.0}, {"a": 1, "c": [2]}]: equal
+ * objects with keys in two orders, and one that differs, for fuzz_json's
+ * symmetry check. */
+static void json_pairs(void) {
+  static const char *const keys[3][2] = {{"a", "b"}, {"b", "a"}, {"a", "c"}};
+  unsigned char buf[64];
+  size_t n = 0, i, k;
+  n += item(buf + n, RM_J_ARRAY, 3, 0);
+  for (i = 0; i < 3; i++) {
+    n += item(buf + n, RM_J_OBJECT, 2, 0);
+    for (k = 0; k < 2; k++) {
+      rm_jtag num = i == 1 ? RM_J_FLOAT : RM_J_INT;
+      n += rm_json_put_key(buf + n, 1);
+      buf[n++] = (unsigned char)keys[i][k][0];
+      if (keys[i][k][0] == 'a') {
+        n += item(buf + n, num, 0, 1);
+      } else {
+        n += item(buf + n, RM_J_ARRAY, 1, 0);
+        n += item(buf + n, num, 0, 2);
+      }
+    }
+  }
+  put("json", buf, n);
+}
+
 int main(int argc, char **argv) {
   static const char *times[] = {
       "2025-01-15T10:30:00Z", "2025-01-15 10:30:00.123+02:00", "2025-01-15",
@@ -142,6 +167,7 @@ int main(int argc, char **argv) {
   cursors(t);
   records(t);
   json();
+  json_pairs();
   for (i = 0; i < sizeof times / sizeof times[0]; i++) put_text("datetime", times[i]);
   for (i = 0; i < sizeof texts / sizeof texts[0]; i++) put_text("text", texts[i]);
   rm_store_free(st);
