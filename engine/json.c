@@ -175,8 +175,18 @@ static int compare_keys(const void *x, const void *y) {
   return a->n < b->n ? -1 : a->n > b->n;
 }
 
+/* Whether the n keys at k are in strictly ascending order, as the Lua
+ * bindings write them: then they are distinct. */
+static int ascending(const key_slice *k, size_t n) {
+  size_t i;
+  for (i = 1; i < n; i++)
+    if (compare_keys(&k[i - 1], &k[i]) >= 0) return 0;
+  return 1;
+}
+
 /* Whether the keys from keys[base] on are distinct; drops them. A few are
- * compared pairwise, more are sorted (O(n log n) whatever the input). */
+ * compared pairwise; more, unless already ascending (one pass), are
+ * sorted (O(n log n) whatever the input). */
 static int distinct_keys(checker *c, size_t base) {
   key_slice *k = c->keys + base;
   size_t n = c->nkeys - base, i, j;
@@ -187,6 +197,7 @@ static int distinct_keys(checker *c, size_t base) {
         if (compare_keys(&k[i], &k[j]) == 0) return 0;
     return 1;
   }
+  if (ascending(k, n)) return 1;
   qsort(k, n, sizeof *k, compare_keys);
   for (i = 1; i < n; i++)
     if (compare_keys(&k[i - 1], &k[i]) == 0) return 0;

@@ -256,6 +256,27 @@ static void test_check_keys(void) {
   j_keys(&b, 0, 40);
   ok(valid(&b), "an object of 40 distinct keys is accepted");
   j_reset(&b);
+  j_keys_in(&b, 0, 40, 1);
+  ok(valid(&b), "... and of the same 40 keys in descending order");
+  j_reset(&b);
+  j_keys(&b, 0, 20);
+  b.buf[1] = 40; /* 20 pairs more, the same keys again, in order */
+  for (i = 0; i < 20; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "k%03d", i);
+    j_key(&b, key);
+    j_null(&b);
+  }
+  is_str(why(b.buf, b.n), "an object has a key twice",
+         "an object of 20 ascending keys, then the same 20 again, is refused");
+  j_reset(&b);
+  j_keys(&b, 0, 20);
+  b.buf[1] = 21; /* one pair more: the last key again, next to itself */
+  j_key(&b, "k019");
+  j_null(&b);
+  is_str(why(b.buf, b.n), "an object has a key twice",
+         "an object of ascending keys with its last key twice is refused");
+  j_reset(&b);
   j_keys(&b, 0, 39);
   b.buf[1] = 40; /* one pair more: "k000" again, last */
   j_key(&b, "k000");
