@@ -173,6 +173,18 @@ describe("Q", function()
   end)
 
   describe("in query methods", function()
+    it("keep the conditions they were built with when the caller's tables change", function()
+      local conds, names = { age__gte = 30 }, { "Alice", "Carol" }
+      local e = Q(conds) & Q { name__in = names }
+      local by_plain = { name__in = names }
+      local e2 = by_plain | Q { name = "Eve" }
+      conds.age__gte, conds.status = 99, "deleted"
+      names[1], names[3] = "Bob", "Eve"
+      by_plain.name__in = { "Dave" }
+      assert.same({ "p1", "p3" }, where(e))
+      assert.same({ "p1", "p3", "p5" }, where(e2))
+    end)
+
     it("are accepted by where", function()
       assert.same({ "p2", "p3" }, ids(Person:where(Q { name = "Bob" } | Q { age = 35 }):all()))
     end)

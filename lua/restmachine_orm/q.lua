@@ -7,11 +7,30 @@ local errors = require("restmachine_orm.errors")
 local Q = { __name = "restmachine_orm.Q" }
 Q.__index = Q
 
+-- A copy of t down through its plain tables (those without a metatable:
+-- conditions, in-lists, json values), so that a Q keeps the conditions it
+-- was built with when the caller's tables change later. Other values are
+-- kept as they are. `seen` maps each table copied to its copy, so that a
+-- table met twice, or in a cycle, is copied once; it is made only when t
+-- holds a table.
+local function snapshot(t, seen)
+  local c = {}
+  if seen then seen[t] = c end
+  for k, v in next, t do
+    if type(v) == "table" and getmetatable(v) == nil then
+      seen = seen or { [t] = c }
+      v = seen[v] or snapshot(v, seen)
+    end
+    c[k] = v
+  end
+  return c
+end
+
 local function leaf(conds)
   if type(conds) ~= "table" or getmetatable(conds) ~= nil then
     errors.raise("ValidationError", "Q expects a table of conditions, got " .. type(conds), nil, 3)
   end
-  return setmetatable({ kind = "leaf", conds = conds }, Q)
+  return setmetatable({ kind = "leaf", conds = snapshot(conds) }, Q)
 end
 
 --- True for Q expressions.
