@@ -155,11 +155,15 @@ size_t rm_cursor_encode(const rm_table *t, const rm_query *q,
   n += 8;
   buf[n++] = (unsigned char)pos->nterms;
   for (i = 0; i < pos->nterms; i++) n += rm_value_encode(&pos->vals[i], buf + n);
-  write_le64(buf + n, siphash(t->store->secret, buf, n));
-  n += 8;
-  len = b64_encode(buf, n, out);
+  len = rm_cursor_seal(t->store, buf, n, out);
   rm_xfree(buf);
   return len;
+}
+
+size_t rm_cursor_seal(const rm_store *st, unsigned char *raw, size_t n,
+                      char *out) {
+  write_le64(raw + n, siphash(st->secret, raw, n));
+  return b64_encode(raw, n + MAC_BYTES, out);
 }
 
 static int bad_cursor(rm_diag *d, const rm_table *t, const char *why) {

@@ -146,6 +146,13 @@ int rm_datetime_parse_any(const char *s, size_t len, double *out);
 
 /* A fresh random key for a store's cursor checksums. */
 void rm_cursor_secret(uint64_t secret[2]);
+/* The cursor text of the n bytes at raw: appends their checksum under st's
+ * secret (raw has room for 8 bytes more) and writes it all in base64url
+ * to out ((n + 10) / 3 * 4 bytes); returns the text's length. What
+ * rm_cursor_encode ends with; the fuzzing harness signs its own bytes
+ * with it, to reach the decoding behind the checksum. */
+size_t rm_cursor_seal(const rm_store *st, unsigned char *raw, size_t n,
+                      char *out);
 
 /* Bytes of an encoded record (walks its fields). */
 size_t rm_record_data_size(const rm_schema *s, const unsigned char *data);

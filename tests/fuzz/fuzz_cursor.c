@@ -9,8 +9,9 @@
  * sequence, order values): the harness appends the checksum under the
  * store's secret and writes the text, as a client that knew the secret
  * would, so that the decoding behind the checksum is reached too. The
- * secret is the one thing read from the engine's inside (internal.h):
- * the public interface has, on purpose, no way to sign bytes.
+ * signing (rm_cursor_seal) is the one thing taken from the engine's
+ * inside (internal.h): the public interface has, on purpose, no way to
+ * sign bytes.
  *
  * A cursor that decodes holds no NaN (rm_record_check refuses it) and is
  * then used as a client would: the query runs
@@ -27,76 +28,14 @@
 static rm_store *store;
 static rm_table *table;
 
-/* cursor.c's SipHash-2-4, which the harness must match to sign. */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static void sip_round(uint64_t v[4]) {
-  v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-  v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-  v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-  v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
-}
-
-static uint64_t read_le64(const unsigned char *p) {
-  uint64_t x = 0;
-  int i;
-  for (i = 7; i >= 0; i--) x = (x << 8) | p[i];
-  return x;
-}
-
-static void sip_block(uint64_t v[4], uint64_t m) {
-  v[3] ^= m;
-  sip_round(v);
-  sip_round(v);
-  v[0] ^= m;
-}
-
-static uint64_t siphash(const uint64_t key[2], const unsigned char *data,
-                        size_t len) {
-  uint64_t v[4];
-  unsigned char last[8];
-  size_t i, full = len - len % 8;
-  v[0] = key[0] ^ 0x736f6d6570736575ULL;
-  v[1] = key[1] ^ 0x646f72616e646f6dULL;
-  v[2] = key[0] ^ 0x6c7967656e657261ULL;
-  v[3] = key[1] ^ 0x7465646279746573ULL;
-  for (i = 0; i < full; i += 8) sip_block(v, read_le64(data + i));
-  memset(last, 0, sizeof last);
-  memcpy(last, data + full, len - full);
-  last[7] = (unsigned char)len;
-  sip_block(v, read_le64(last));
-  v[2] ^= 0xff;
-  for (i = 0; i < 4; i++) sip_round(v);
-  return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-static size_t b64url(const unsigned char *in, size_t len, char *out) {
-  static const char b64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  size_t i, n = 0;
-  for (i = 0; i < len; i += 3) {
-    uint32_t w = (uint32_t)in[i] << 16;
-    size_t k = len - i < 3 ? len - i : 3;
-    if (k > 1) w |= (uint32_t)in[i + 1] << 8;
-    if (k > 2) w |= in[i + 2];
-    out[n++] = b64[w >> 18 & 63];
-    out[n++] = b64[w >> 12 & 63];
-    if (k > 1) out[n++] = b64[w >> 6 & 63];
-    if (k > 2) out[n++] = b64[w & 63];
-  }
-  return n;
-}
-
-/* The text of bytes[0..len) with their checksum appended (malloc'ed). */
+/* The text of bytes[0..len) with their checksum appended (malloc'ed),
+ * written by the engine's own rm_cursor_seal. */
 static char *sign(const unsigned char *bytes, size_t len, size_t *textlen) {
   unsigned char *raw = malloc(len + 8);
   char *text = malloc((len + 8 + 2) / 3 * 4);
-  uint64_t mac = siphash(store->secret, bytes, len);
-  int i;
   if (raw == NULL || text == NULL) abort();
   if (len) memcpy(raw, bytes, len);
-  for (i = 0; i < 8; i++, mac >>= 8) raw[len + i] = (unsigned char)mac;
-  *textlen = b64url(raw, len + 8, text);
+  *textlen = rm_cursor_seal(store, raw, len, text);
   free(raw);
   return text;
 }
