@@ -147,9 +147,9 @@ static inline probe at_entry(const rm_bt_entry *e) {
 /* The binary searches below count the items before a probe (or at it,
  * with `or_at`) among n items from `first` on, `stride` bytes apart, each
  * starting with its key and holding its seq at `seq_off` (separators and
- * leaf entries both do). Each step is done without a branch: in a binary
- * search each compare's outcome is a coin toss, and a mispredicted branch
- * costs more than the compare. */
+ * leaf entries both do). Each step narrows the range without a branch:
+ * in a binary search each compare's outcome is a coin toss, and a
+ * mispredicted branch costs more than the compare. */
 
 /* One step: the item in the middle of [*lo, *lo + *n) is before the probe
  * (b = 1) or not; keeps the half that holds the answer. */
@@ -179,10 +179,10 @@ static inline unsigned count_before_any(const char *first, size_t stride,
   return lo;
 }
 
-/* An exact probe with an integer key, the common case (integer and
- * datetime fields, deletes and updates): the probe is read once, and an
- * integer item is compared inline. Other items (nil, floats of a number
- * field) take the general compare. */
+/* An exact probe with an integer key, the common case (deletes and
+ * updates on an integer field): the probe is read once, and an integer
+ * item is compared inline. Other items (nil, floats of a number field)
+ * take the general compare. */
 static inline unsigned count_before_int(const char *first, size_t stride,
                                         size_t seq_off, unsigned n,
                                         const probe *p, int or_at) {
